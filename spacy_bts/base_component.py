@@ -1,0 +1,370 @@
+"""What ``bts_ner`` and ``bts_pos`` share: segmenting, training, prediction, IO.
+
+Training segments are built from each example's *reference* text and gold
+character offsets (converted to bytes), never from the predicted tokenization,
+so gold spans the tokenizer cannot represent are not lost.
+"""
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy
+import srsly
+from spacy import util
+from spacy.errors import Errors
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Model, Optimizer
+
+from .alignment import ByteText
+from .bts_model import ensure_built, set_dropout
+from .decoding import ByteSpans, SegmentSpans, ownership, parse_outputs, stitch
+from .segments import (
+    SegmentBatch,
+    WindowSampler,
+    inference_offsets,
+    window_batch,
+    split_batch,
+    training_segments,
+)
+from .span_vocab import SpanVocab
+
+
+@dataclass
+class CharSpans:
+    """Predicted spans of one Doc in character offsets."""
+
+    starts: numpy.ndarray
+    ends: numpy.ndarray
+    labels: numpy.ndarray  # label ids
+    probs: numpy.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+class ByteToSpanPipe(TrainablePipe):
+    """Base class of the tokenizer-free BTS components."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str,
+        *,
+        spans_key: str,
+        threshold: float,
+        overlap: Optional[int],
+        training_windows: WindowSampler,
+        max_batch_segments: int,
+        scorer: Optional[Callable],
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.training_windows = training_windows
+        self.scorer = scorer
+        k = model.attrs["segment_length"]
+        overlap = k // 2 if overlap is None else overlap
+        if not 0 <= overlap < k:
+            raise ValueError(
+                f"[{name}] overlap must be in [0, segment_length={k}), got {overlap}"
+            )
+        if max_batch_segments < 1:
+            raise ValueError(f"[{name}] max_batch_segments must be >= 1, got {max_batch_segments}")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"[{name}] threshold must be in [0, 1], got {threshold}")
+        self.cfg = {
+            "labels": [],
+            "spans_key": spans_key,
+            "threshold": threshold,
+            "overlap": overlap,
+            "max_batch_segments": max_batch_segments,
+        }
+
+    # Subclass hooks -------------------------------------------------------
+
+    def _is_annotated(self, doc: Doc) -> bool:
+        raise NotImplementedError
+
+    def _gold_char_spans(self, doc: Doc) -> Tuple[List[int], List[int], List[str]]:
+        raise NotImplementedError
+
+    def _validate_labels(self, labels: Sequence[str]) -> None:
+        pass
+
+    # Labels ---------------------------------------------------------------
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> List[str]:
+        return list(self.labels)
+
+    @property
+    def segment_length(self) -> int:
+        return self.model.attrs["segment_length"]
+
+    @property
+    def span_vocab(self) -> SpanVocab:
+        return SpanVocab(self.segment_length, len(self.labels))
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(Errors.E187)
+        if label in self.labels:
+            return 0
+        if self.model.layers:
+            raise ValueError(
+                f"[{self.name}] cannot add label '{label}' to an initialized model; "
+                "pass all labels to initialize()"
+            )
+        self._validate_labels([label])
+        self.cfg["labels"].append(label)
+        return 1
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Collect labels (or take ``labels``) and build the model."""
+        validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
+        if labels is None:
+            found = set(self.cfg["labels"])
+            for example in get_examples():
+                found.update(self._gold_char_spans(example.reference)[2])
+            labels = sorted(found)
+        labels = list(labels)
+        self._validate_labels(labels)
+        if not labels:
+            raise ValueError(
+                f"[{self.name}] no labels: the initialization examples carry no "
+                "annotation for this component and no `labels` were given"
+            )
+        self.cfg["labels"] = labels
+        self.model._layers.clear()
+        self.model.set_dim("nO", len(labels), force=True)
+        self.model.initialize()
+
+    def _require_model(self) -> None:
+        if not self.model.layers or not self.labels:
+            raise ValueError(Errors.E109.format(name=self.name))
+
+    # Training -------------------------------------------------------------
+
+    def training_batch(
+        self, examples: Iterable[Example], rng: Optional[numpy.random.Generator] = None
+    ) -> SegmentBatch:
+        """Training windows with targets from the examples' reference docs."""
+        if rng is None:
+            # Drawn from numpy's global state so that fix_random_seed applies.
+            rng = numpy.random.default_rng(numpy.random.randint(2**31))
+        vocab = self.span_vocab
+        label_ids = {label: i for i, label in enumerate(self.labels)}
+        skipped: Counter = Counter()
+        batches = []
+        for example in examples:
+            doc = example.reference
+            if not doc.text:
+                continue
+            if not self._is_annotated(doc):
+                skipped["documents without annotation"] += 1
+                continue
+            starts, ends, names = self._gold_char_spans(doc)
+            known = [name in label_ids for name in names]
+            skipped["spans with unknown labels"] += known.count(False)
+            text = ByteText(doc.text)
+            b_starts, b_ends = text.chars_to_bytes(
+                numpy.asarray(starts, dtype=numpy.int64)[known],
+                numpy.asarray(ends, dtype=numpy.int64)[known],
+            )
+            ids = numpy.asarray([label_ids[n] for n in names if n in label_ids], dtype=numpy.int64)
+            fits = (b_ends - b_starts) <= vocab.k
+            skipped[f"spans longer than segment_length={vocab.k} bytes"] += int((~fits).sum())
+            offsets = self.training_windows(len(text), vocab.k, rng)
+            batches.append(
+                training_segments(
+                    text.as_array(), b_starts[fits], b_ends[fits], ids[fits], offsets, vocab
+                )
+            )
+        for what, count in skipped.items():
+            if count:
+                warnings.warn(f"[{self.name}] skipped {count} {what} in a training batch")
+        return SegmentBatch.concat(batches, vocab.k)
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """Learn from a batch of examples; ``drop`` sets the model's dropout rate."""
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, f"{type(self).__name__}.update")
+        self._require_model()
+        batch = self.training_batch(examples)
+        if len(batch) == 0:
+            return losses
+        set_dropout(self.model, drop)
+        total = 0.0
+        # Gradients accumulate over chunks: one optimizer step per update.
+        for part in split_batch(len(batch), self.cfg["max_batch_segments"]):
+            chunk = batch.select(part)
+            weight = len(chunk) / len(batch)
+            loss, backprop = self.model.begin_update(chunk)
+            backprop(weight)
+            total += loss * weight
+        if sgd not in (None, False):
+            self.finish_update(sgd)
+        losses[self.name] += total
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores) -> Tuple[float, float]:
+        """Mean per-segment cross-entropy of the examples (no update)."""
+        self._require_model()
+        batch = self.training_batch(examples)
+        if len(batch) == 0:
+            return 0.0, 0.0
+        total = 0.0
+        for part in split_batch(len(batch), self.cfg["max_batch_segments"]):
+            chunk = batch.select(part)
+            loss, _ = self.model.begin_update(chunk)
+            total += loss * len(chunk) / len(batch)
+        return total, 0.0
+
+    # Prediction -----------------------------------------------------------
+
+    def predict(self, docs: Iterable[Doc]) -> List[CharSpans]:
+        """Spans of each doc, in character offsets, with label ids and probabilities."""
+        self._require_model()
+        docs = list(docs)
+        k, overlap = self.segment_length, self.cfg["overlap"]
+        texts = [ByteText(doc.text) for doc in docs]
+        arrays = [t.as_array() for t in texts]
+        seg_doc, seg_offset, own_lo, own_hi = [], [], [], []
+        for i, text in enumerate(texts):
+            offsets = inference_offsets(len(text), k, overlap)
+            lo, hi = ownership(offsets, k)
+            seg_doc.append(numpy.full(len(offsets), i, dtype=numpy.int64))
+            seg_offset.append(offsets)
+            own_lo.append(lo)
+            own_hi.append(hi)
+        seg_doc, seg_offset, own_lo, own_hi = (
+            numpy.concatenate(a) if a else numpy.zeros((0,), dtype=numpy.int64)
+            for a in (seg_doc, seg_offset, own_lo, own_hi)
+        )
+        parsed = []
+        for part in split_batch(len(seg_doc), self.cfg["max_batch_segments"]):
+            batch = _segment_inputs(arrays, seg_doc[part], seg_offset[part], k)
+            outputs, probs = self.model.predict(batch)
+            spans = parse_outputs(outputs, probs, self.span_vocab)
+            spans.segment += part.start
+            parsed.append(spans)
+        merged = SegmentSpans(
+            *(
+                numpy.concatenate([getattr(p, f) for p in parsed])
+                if parsed
+                else numpy.zeros((0,), dtype=numpy.int64)
+                for f in ("segment", "starts", "lengths", "labels", "probs")
+            )
+        )
+        byte_spans = stitch(merged, seg_doc, seg_offset, own_lo, own_hi, len(docs))
+        return [_to_chars(t, s) for t, s in zip(texts, byte_spans)]
+
+    def label_names(self, ids: numpy.ndarray) -> List[str]:
+        labels = self.labels
+        return [labels[i] for i in ids.tolist()]
+
+    # Scoring and serialization -------------------------------------------
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict:
+        validate_examples(examples, f"{type(self).__name__}.score")
+        kwargs.setdefault("spans_key", self.cfg["spans_key"])
+        return self.scorer(examples, **kwargs)
+
+    def _ensure_model(self) -> None:
+        """Build the torch layer for the stored labels, so weights can load."""
+        if self.labels and not self.model.layers:
+            self.model.set_dim("nO", len(self.labels), force=True)
+            ensure_built(self.model)
+
+    def _load_model_bytes(self, data: bytes, source: str) -> None:
+        self._ensure_model()
+        try:
+            self.model.from_bytes(data)
+        except Exception as err:
+            raise ValueError(
+                f"[{self.name}] cannot load model weights from {source}: {err}"
+            ) from err
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        serialize = {
+            "cfg": lambda: srsly.json_dumps(self.cfg),
+            "model": self.model.to_bytes,
+        }
+        return util.to_bytes(serialize, exclude)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "ByteToSpanPipe":
+        deserialize = {
+            "cfg": lambda b: self.cfg.update(srsly.json_loads(b)),
+            "model": lambda b: self._load_model_bytes(b, "bytes"),
+        }
+        util.from_bytes(bytes_data, deserialize, exclude)
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        serialize = {
+            "cfg": lambda p: srsly.write_json(p, self.cfg),
+            "model": lambda p: self.model.to_disk(p),
+        }
+        util.to_disk(path, serialize, exclude)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "ByteToSpanPipe":
+        def load_cfg(p: Path) -> None:
+            try:
+                self.cfg.update(srsly.read_json(p))
+            except (OSError, ValueError) as err:
+                raise ValueError(f"[{self.name}] cannot read component settings {p}: {err}") from err
+
+        def load_model(p: Path) -> None:
+            try:
+                data = Path(p).read_bytes()
+            except OSError as err:
+                raise ValueError(f"[{self.name}] cannot read model weights {p}: {err}") from err
+            self._load_model_bytes(data, str(p))
+
+        util.from_disk(path, {"cfg": load_cfg, "model": load_model}, exclude)
+        return self
+
+
+def _segment_inputs(
+    arrays: List[numpy.ndarray], seg_doc: numpy.ndarray, seg_offset: numpy.ndarray, k: int
+) -> SegmentBatch:
+    """Materialize only the given segments' bytes: memory scales with the batch."""
+    bounds = numpy.flatnonzero(numpy.diff(seg_doc)) + 1
+    parts = [
+        window_batch(arrays[int(docs[0])], offsets, k)
+        for docs, offsets in zip(numpy.split(seg_doc, bounds), numpy.split(seg_offset, bounds))
+        if len(docs)
+    ]
+    return SegmentBatch.concat(parts, k)
+
+
+def _to_chars(text: ByteText, spans: ByteSpans) -> CharSpans:
+    starts, ends = text.bytes_to_chars(spans.starts, spans.ends)
+    return CharSpans(starts, ends, spans.labels, spans.probs)

@@ -1,0 +1,167 @@
+"""Thinc wiring of the Byte-to-Span model and its registered architectures.
+
+The model maps a ``SegmentBatch`` to the mean per-segment cross-entropy loss
+when it carries targets (training), or to decoded output ids and their
+probabilities (prediction). The PyTorch module is created in the init callback,
+once the number of labels (dim ``nO``) is known, and ``ensure_built`` creates it
+again before serialized weights are loaded.
+"""
+from typing import Callable, Optional, Tuple
+
+import numpy
+from spacy.util import registry
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2
+from thinc.util import xp2torch
+
+from .segments import SegmentBatch
+
+Decoded = Tuple[numpy.ndarray, numpy.ndarray]
+
+
+@registry.architectures("spacy-bts.ByteToSpan.v1")
+def build_byte_to_span(
+    width: int = 320,
+    depth: int = 4,
+    segment_length: int = 60,
+    dropout: float = 0.3,
+    byte_dropout: float = 0.3,
+    mixed_precision: bool = False,
+    nO: Optional[int] = None,
+) -> Model[SegmentBatch, object]:
+    """The paper's model: one LSTM stack reads bytes, then emits span triples.
+
+    width: units of the embeddings and of each LSTM layer (paper: 320).
+    depth: stacked LSTM layers (paper: 4).
+    segment_length: bytes per segment, ``k`` (paper: 60).
+    dropout: dropout on embeddings, between layers and before the softmax.
+    byte_dropout: fraction of input bytes replaced by DROP in training.
+    mixed_precision: autocast to half precision on GPU.
+    nO: number of labels; set by the component's ``initialize``.
+    """
+    return _build(
+        "spacy-bts.ByteToSpan.v1",
+        width, depth, segment_length, dropout, byte_dropout, mixed_precision, False, nO,
+    )
+
+
+@registry.architectures("spacy-bts.PositionalByteToSpan.v1")
+def build_positional_byte_to_span(
+    width: int = 320,
+    depth: int = 4,
+    segment_length: int = 60,
+    dropout: float = 0.3,
+    byte_dropout: float = 0.3,
+    mixed_precision: bool = False,
+    nO: Optional[int] = None,
+) -> Model[SegmentBatch, object]:
+    """``ByteToSpan.v1`` plus a learned position embedding added to each byte's
+    input embedding, so the decoder can read span offsets instead of counting
+    them. Same arguments; it learns much faster (see bench/RESULTS.md).
+    """
+    return _build(
+        "spacy-bts.PositionalByteToSpan.v1",
+        width, depth, segment_length, dropout, byte_dropout, mixed_precision, True, nO,
+    )
+
+
+def _build(name, width, depth, segment_length, dropout, byte_dropout, mixed_precision, positional, nO):
+    if segment_length < 2:
+        raise ValueError(f"{name}: segment_length must be >= 2, got {segment_length}")
+    if width < 1 or depth < 1:
+        raise ValueError(f"{name}: width and depth must be >= 1, got {width}, {depth}")
+    for arg, value in (("dropout", dropout), ("byte_dropout", byte_dropout)):
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"{name}: {arg} must be in [0, 1), got {value}")
+    return Model(
+        "byte_to_span",
+        forward,
+        init=init,
+        dims={"nO": nO},
+        attrs={
+            "architecture": name,
+            "width": width,
+            "depth": depth,
+            "segment_length": segment_length,
+            "dropout": dropout,
+            "byte_dropout": byte_dropout,
+            "mixed_precision": mixed_precision,
+            "positional": positional,
+        },
+    )
+
+
+def init(model: Model, X=None, Y=None) -> None:
+    ensure_built(model)
+
+
+def ensure_built(model: Model) -> None:
+    """Create the PyTorch layer if it does not exist yet (needs dim ``nO``)."""
+    if model.layers:
+        return
+    from .pytorch_bts import ByteToSpanLSTM
+
+    n_labels = model.get_dim("nO")
+    module = ByteToSpanLSTM(
+        n_labels=n_labels,
+        width=model.attrs["width"],
+        depth=model.attrs["depth"],
+        segment_length=model.attrs["segment_length"],
+        dropout=model.attrs["dropout"],
+        byte_dropout=model.attrs["byte_dropout"],
+        positional=model.attrs["positional"],
+    )
+    model._layers.append(
+        PyTorchWrapper_v2(
+            module,
+            convert_inputs=_convert_inputs,
+            convert_outputs=_convert_outputs,
+            mixed_precision=model.attrs["mixed_precision"],
+        )
+    )
+
+
+def torch_module(model: Model):
+    """The wrapped ``ByteToSpanLSTM`` (the model must be built)."""
+    return model.layers[0].shims[0]._model
+
+
+def set_dropout(model: Model, rate: Optional[float]) -> None:
+    """Set the dropout rate of a built model (``None``: the architecture's)."""
+    rate = model.attrs["dropout"] if rate is None else rate
+    torch_module(model).set_dropout(rate)
+
+
+def forward(model: Model, batch: SegmentBatch, is_train: bool):
+    if batch.targets is None and is_train:
+        raise ValueError("byte_to_span: training needs a SegmentBatch with targets")
+    return model.layers[0](batch, is_train)
+
+
+def _convert_inputs(model: Model, batch: SegmentBatch, is_train: bool):
+    device = model.shims[0].device
+
+    def to_torch(array):
+        return xp2torch(numpy.ascontiguousarray(array, dtype=numpy.int64), device=device)
+
+    kwargs = {}
+    if batch.targets is not None:
+        kwargs["targets"] = to_torch(batch.targets)
+    args = (to_torch(batch.inputs), to_torch(batch.n_valid))
+    return ArgsKwargs(args=args, kwargs=kwargs), lambda d_inputs: batch
+
+
+def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
+    _, outputs = inputs_outputs
+    if is_train:
+        loss = outputs
+
+        def backprop(d_loss: float) -> ArgsKwargs:
+            return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": loss.new_tensor(d_loss)})
+
+        return float(loss.detach().cpu()), backprop
+    decoded, probs = outputs
+    return (decoded.cpu().numpy(), probs.cpu().numpy()), _no_backprop
+
+
+def _no_backprop(d_outputs):
+    raise ValueError("byte_to_span: decoding is not differentiable")

@@ -1,0 +1,160 @@
+"""``bts_ner``: tokenizer-free named entity recognition with Byte-to-Span."""
+from typing import Callable, Iterable, Optional, Sequence
+
+import numpy
+from spacy.language import Language
+from spacy.tokens import Doc, SpanGroup
+from spacy.vocab import Vocab
+from thinc.api import Config, Model
+
+from .base_component import ByteToSpanPipe, CharSpans
+from .scorers import score_ner
+from .segments import WindowSampler, random_windows
+from .token_alignment import (
+    ALIGNMENT_MODES,
+    char_spans,
+    select_non_overlapping,
+    split_tokens_at,
+    trim_whitespace,
+)
+
+# The paper's NER settings (sections 3.4, 4.1, 6.3).
+DEFAULT_NER_MODEL_CONFIG = """
+[model]
+@architectures = "spacy-bts.ByteToSpan.v1"
+width = 320
+depth = 4
+segment_length = 60
+dropout = 0.3
+byte_dropout = 0.3
+mixed_precision = false
+"""
+DEFAULT_NER_MODEL = Config().from_str(DEFAULT_NER_MODEL_CONFIG)["model"]
+
+
+@Language.factory(
+    "bts_ner",
+    assigns=["doc.ents", "token.ent_iob", "token.ent_type", "doc.spans"],
+    default_config={
+        "model": DEFAULT_NER_MODEL,
+        "spans_key": "bts_ner",
+        "threshold": 0.0,
+        "alignment_mode": "split",
+        "overlap": None,
+        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": 0.05},
+        "max_batch_segments": 1024,
+        "scorer": {"@scorers": "spacy-bts.ner_scorer.v1"},
+    },
+    default_score_weights={
+        "ents_f": 1.0,
+        "ents_p": 0.0,
+        "ents_r": 0.0,
+        "ents_per_type": None,
+    },
+)
+def make_bts_ner(
+    nlp: Language,
+    name: str,
+    model: Model,
+    spans_key: str,
+    threshold: float,
+    alignment_mode: str,
+    overlap: Optional[int],
+    training_windows: WindowSampler,
+    max_batch_segments: int,
+    scorer: Optional[Callable],
+) -> "ByteToSpanNER":
+    """Create a ``bts_ner`` component.
+
+    spans_key: ``doc.spans`` key for all predicted entities (with their scores).
+    threshold: minimum span probability (start x length x label) to keep a span.
+    alignment_mode: "split" (default) splits tokens at predicted boundaries so
+        ``doc.ents`` carries the exact predicted offsets; "expand", "contract"
+        or "strict" align to the existing tokens as ``Doc.char_span`` does.
+    overlap: bytes shared by consecutive inference segments (None: half a segment).
+    training_windows: how training windows are sampled (see ``segments.py``).
+    max_batch_segments: segments per forward pass; bounds memory.
+    """
+    return ByteToSpanNER(
+        nlp.vocab,
+        model,
+        name,
+        spans_key=spans_key,
+        threshold=threshold,
+        alignment_mode=alignment_mode,
+        overlap=overlap,
+        training_windows=training_windows,
+        max_batch_segments=max_batch_segments,
+        scorer=scorer,
+    )
+
+
+class ByteToSpanNER(ByteToSpanPipe):
+    """Entities predicted from bytes, written to ``doc.ents`` and ``doc.spans``."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "bts_ner",
+        *,
+        spans_key: str = "bts_ner",
+        threshold: float = 0.0,
+        alignment_mode: str = "split",
+        overlap: Optional[int] = None,
+        training_windows: Optional[WindowSampler] = None,
+        max_batch_segments: int = 1024,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        if alignment_mode not in ALIGNMENT_MODES:
+            raise ValueError(
+                f"[{name}] alignment_mode must be one of {ALIGNMENT_MODES}, got {alignment_mode!r}"
+            )
+        super().__init__(
+            vocab,
+            model,
+            name,
+            spans_key=spans_key,
+            threshold=threshold,
+            overlap=overlap,
+            training_windows=training_windows or random_windows(0.05),
+            max_batch_segments=max_batch_segments,
+            scorer=scorer or score_ner,
+        )
+        self.cfg["alignment_mode"] = alignment_mode
+
+    def _is_annotated(self, doc: Doc) -> bool:
+        return doc.has_annotation("ENT_IOB")
+
+    def _gold_char_spans(self, doc: Doc):
+        ents = doc.ents
+        return (
+            [e.start_char for e in ents],
+            [e.end_char for e in ents],
+            [e.label_ for e in ents],
+        )
+
+    def set_annotations(self, docs: Iterable[Doc], predictions: Sequence[CharSpans]) -> None:
+        """Write predicted spans to ``doc.spans`` and a non-overlapping subset to ``doc.ents``."""
+        mode = self.cfg["alignment_mode"]
+        for doc, pred in zip(docs, predictions):
+            keep = pred.probs >= self.cfg["threshold"]
+            starts, ends, nonempty = trim_whitespace(doc.text, pred.starts[keep], pred.ends[keep])
+            starts, ends = starts[nonempty], ends[nonempty]
+            labels = self.label_names(pred.labels[keep][nonempty])
+            probs = pred.probs[keep][nonempty].tolist()
+            if mode == "split":
+                split_tokens_at(doc, numpy.concatenate([starts, ends]))
+            spans = char_spans(doc, starts, ends, labels, mode)
+            aligned = [i for i, span in enumerate(spans) if span is not None]
+            group = SpanGroup(
+                doc,
+                name=self.cfg["spans_key"],
+                spans=[spans[i] for i in aligned],
+                attrs={
+                    "scores": [probs[i] for i in aligned],
+                    "char_spans": [[int(starts[i]), int(ends[i])] for i in aligned],
+                },
+            )
+            doc.spans[self.cfg["spans_key"]] = group
+            doc.ents = select_non_overlapping(list(group), group.attrs["scores"])

@@ -1,0 +1,190 @@
+"""``bts_pos``: tokenizer-free part-of-speech tagging with Byte-to-Span.
+
+The model predicts word spans labelled with UPOS tags (paper, section 6.1).
+Token rule: a token takes the tag of the predicted span with exactly its
+offsets; otherwise of the predicted span overlapping it by the most characters
+(ties: the more probable span); a token no predicted span overlaps keeps its
+``pos`` unset. With ``retokenize=True`` the Doc is first re-cut to the
+predicted words (tokens split at word boundaries, tokens making up one word
+merged), so every word gets its tag exactly.
+"""
+from typing import Callable, Iterable, Optional, Sequence
+
+import numpy
+from spacy.language import Language
+from spacy.parts_of_speech import IDS as POS_IDS
+from spacy.tokens import Doc, SpanGroup
+from spacy.vocab import Vocab
+from thinc.api import Config, Model
+
+from .base_component import ByteToSpanPipe, CharSpans
+from .scorers import score_pos
+from .segments import WindowSampler, random_windows
+from .token_alignment import char_spans, merge_tokens_to, split_tokens_at, trim_whitespace
+
+UPOS_TAGS = frozenset(tag for tag in POS_IDS if tag)
+
+# The paper's POS settings (sections 3.4, 4.1, 6.3).
+DEFAULT_POS_MODEL_CONFIG = """
+[model]
+@architectures = "spacy-bts.ByteToSpan.v1"
+width = 320
+depth = 4
+segment_length = 60
+dropout = 0.2
+byte_dropout = 0.2
+mixed_precision = false
+"""
+DEFAULT_POS_MODEL = Config().from_str(DEFAULT_POS_MODEL_CONFIG)["model"]
+
+
+@Language.factory(
+    "bts_pos",
+    assigns=["token.pos", "doc.spans"],
+    default_config={
+        "model": DEFAULT_POS_MODEL,
+        "spans_key": "bts_pos",
+        "threshold": 0.0,
+        "retokenize": False,
+        "overlap": None,
+        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": 0.05},
+        "max_batch_segments": 1024,
+        "scorer": {"@scorers": "spacy-bts.pos_scorer.v1"},
+    },
+    default_score_weights={
+        "pos_acc": 1.0,
+        "word_seg_p": 0.0,
+        "word_seg_r": 0.0,
+        "word_seg_f": 0.0,
+    },
+)
+def make_bts_pos(
+    nlp: Language,
+    name: str,
+    model: Model,
+    spans_key: str,
+    threshold: float,
+    retokenize: bool,
+    overlap: Optional[int],
+    training_windows: WindowSampler,
+    max_batch_segments: int,
+    scorer: Optional[Callable],
+) -> "ByteToSpanTagger":
+    """Create a ``bts_pos`` component.
+
+    spans_key: ``doc.spans`` key for the predicted words (label = UPOS).
+    threshold: minimum span probability to keep a predicted word.
+    retokenize: re-cut the Doc's tokens to the predicted words.
+    overlap, training_windows, max_batch_segments: as for ``bts_ner``.
+    """
+    return ByteToSpanTagger(
+        nlp.vocab,
+        model,
+        name,
+        spans_key=spans_key,
+        threshold=threshold,
+        retokenize=retokenize,
+        overlap=overlap,
+        training_windows=training_windows,
+        max_batch_segments=max_batch_segments,
+        scorer=scorer,
+    )
+
+
+class ByteToSpanTagger(ByteToSpanPipe):
+    """UPOS tags from predicted word spans, written to ``token.pos`` and ``doc.spans``."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "bts_pos",
+        *,
+        spans_key: str = "bts_pos",
+        threshold: float = 0.0,
+        retokenize: bool = False,
+        overlap: Optional[int] = None,
+        training_windows: Optional[WindowSampler] = None,
+        max_batch_segments: int = 1024,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        super().__init__(
+            vocab,
+            model,
+            name,
+            spans_key=spans_key,
+            threshold=threshold,
+            overlap=overlap,
+            training_windows=training_windows or random_windows(0.05),
+            max_batch_segments=max_batch_segments,
+            scorer=scorer or score_pos,
+        )
+        self.cfg["retokenize"] = retokenize
+
+    def _validate_labels(self, labels: Sequence[str]) -> None:
+        unknown = sorted(set(labels) - UPOS_TAGS)
+        if unknown:
+            raise ValueError(
+                f"[{self.name}] labels must be Universal POS tags; not UPOS: {unknown}"
+            )
+
+    def _is_annotated(self, doc: Doc) -> bool:
+        return doc.has_annotation("POS")
+
+    def _gold_char_spans(self, doc: Doc):
+        words = [t for t in doc if t.pos_ and not t.is_space]
+        return (
+            [t.idx for t in words],
+            [t.idx + len(t.text) for t in words],
+            [t.pos_ for t in words],
+        )
+
+    def set_annotations(self, docs: Iterable[Doc], predictions: Sequence[CharSpans]) -> None:
+        """Tag tokens from the predicted words; store the words in ``doc.spans``."""
+        for doc, pred in zip(docs, predictions):
+            keep = pred.probs >= self.cfg["threshold"]
+            starts, ends, nonempty = trim_whitespace(doc.text, pred.starts[keep], pred.ends[keep])
+            starts, ends = starts[nonempty], ends[nonempty]
+            labels = self.label_names(pred.labels[keep][nonempty])
+            probs = pred.probs[keep][nonempty]
+            if self.cfg["retokenize"]:
+                split_tokens_at(doc, numpy.concatenate([starts, ends]))
+                merge_tokens_to(doc, starts, ends)
+            _tag_tokens(doc, starts, ends, labels, probs)
+            spans = char_spans(doc, starts, ends, labels, "expand")
+            aligned = [i for i, span in enumerate(spans) if span is not None]
+            doc.spans[self.cfg["spans_key"]] = SpanGroup(
+                doc,
+                name=self.cfg["spans_key"],
+                spans=[spans[i] for i in aligned],
+                attrs={
+                    "scores": [float(probs[i]) for i in aligned],
+                    "char_spans": [[int(starts[i]), int(ends[i])] for i in aligned],
+                },
+            )
+
+
+def _tag_tokens(doc: Doc, starts, ends, labels, probs) -> None:
+    if not len(starts):
+        return
+    order = numpy.argsort(starts, kind="stable")
+    starts, ends, probs = starts[order], ends[order], probs[order]
+    labels = [labels[i] for i in order.tolist()]
+    longest = int((ends - starts).max())
+    for token in doc:
+        if token.is_space:
+            continue
+        t_start, t_end = token.idx, token.idx + len(token.text)
+        lo = int(numpy.searchsorted(starts, t_start - longest, side="left"))
+        hi = int(numpy.searchsorted(starts, t_end, side="left"))
+        best, best_key = None, None
+        for i in range(lo, hi):
+            overlap = min(t_end, ends[i]) - max(t_start, starts[i])
+            if overlap <= 0:
+                continue
+            exact = starts[i] == t_start and ends[i] == t_end
+            key = (exact, overlap, probs[i])
+            if best_key is None or key > best_key:
+                best, best_key = i, key
+        if best is not None:
+            token.pos_ = labels[best]
