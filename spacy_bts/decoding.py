@@ -80,7 +80,8 @@ def parse_outputs(
 def ownership(offsets: numpy.ndarray, k: int) -> "tuple[numpy.ndarray, numpy.ndarray]":
     """Owned byte range ``[lo, hi)`` of each segment of one text."""
     hi = offsets + k
-    lo = numpy.concatenate([[0], hi[:-1]]).astype(numpy.int64)
+    lo = numpy.zeros_like(hi)
+    lo[1:] = hi[:-1]
     return lo, hi
 
 

@@ -162,37 +162,47 @@ def training_segments(
 WindowSampler = Callable[[int, int, numpy.random.Generator], numpy.ndarray]
 
 
+@dataclass(frozen=True)
+class SlidingWindows:
+    """Windows every ``stride`` bytes, the last one at most ``stride - 1`` bytes from the end."""
+
+    stride: int = 1
+
+    def __call__(self, n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy.ndarray:
+        return numpy.arange(0, max(n_bytes - k, 0) + 1, self.stride, dtype=numpy.int64)
+
+
+@dataclass(frozen=True)
+class RandomWindows:
+    """Windows at uniformly random offsets, ``rate`` windows per possible offset."""
+
+    rate: float = 1.0
+
+    def __call__(self, n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy.ndarray:
+        n_positions = max(n_bytes - k, 0) + 1
+        expected = self.rate * n_positions
+        count = int(expected) + int(rng.random() < expected - int(expected))
+        count = max(count, 1)
+        return numpy.sort(rng.integers(0, n_positions, size=count)).astype(numpy.int64)
+
+
 @registry.misc("spacy-bts.sliding_windows.v1")
 def sliding_windows(stride: int = 1) -> WindowSampler:
     """Windows every ``stride`` bytes (paper: stride 1)."""
     if stride < 1:
         raise ValueError(f"sliding_windows: stride must be >= 1, got {stride}")
-
-    def sample(n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy.ndarray:
-        last = max(n_bytes - k, 0)
-        return numpy.arange(0, last + 1, stride, dtype=numpy.int64)
-
-    return sample
+    return SlidingWindows(stride)
 
 
 @registry.misc("spacy-bts.random_windows.v1")
 def random_windows(rate: float = 1.0) -> WindowSampler:
-    """Windows at uniformly random offsets, ``rate`` windows per possible offset.
+    """Windows at random offsets; ``rate=1/s`` has the expected coverage of stride ``s``.
 
-    ``rate=1/s`` has the same expected coverage as a stride of ``s``; every
-    document gives at least one window.
+    Every document gives at least one window.
     """
     if rate <= 0:
         raise ValueError(f"random_windows: rate must be > 0, got {rate}")
-
-    def sample(n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy.ndarray:
-        n_positions = max(n_bytes - k, 0) + 1
-        expected = rate * n_positions
-        count = int(expected) + int(rng.random() < expected - int(expected))
-        count = max(count, 1)
-        return numpy.sort(rng.integers(0, n_positions, size=count)).astype(numpy.int64)
-
-    return sample
+    return RandomWindows(rate)
 
 
 def split_batch(n: int, size: int) -> List[slice]:

@@ -39,23 +39,19 @@ def entity_offsets(text: str, entities: Sequence[Tuple[str, str]]) -> List[Tuple
 
 
 def doc_cut_at(nlp: Language, text: str, cuts: Sequence[int]) -> Doc:
-    """A Doc whose tokens are split at whitespace and at the given offsets."""
-    bounds = sorted({0, len(text), *cuts})
+    """A Doc with tokens cut at every space and at the given offsets."""
+    spaces_at = [i for i, c in enumerate(text) if c == " "]
+    bounds = sorted({0, len(text), *cuts, *spaces_at, *(i + 1 for i in spaces_at)})
     words, spaces = [], []
     for a, b in zip(bounds, bounds[1:]):
         piece = text[a:b]
-        for i, part in enumerate(piece.split(" ")):
-            if part:
-                words.append(part)
-                spaces.append(False)
-            if i < piece.count(" "):
-                if words and not spaces[-1] and (words[-1] != "" ):
-                    spaces[-1] = True
-                else:
-                    words.append(" ")
-                    spaces.append(False)
+        if piece == " " and words and not spaces[-1] and words[-1] != " ":
+            spaces[-1] = True
+        else:
+            words.append(piece)
+            spaces.append(False)
     doc = Doc(nlp.vocab, words=words, spaces=spaces)
-    assert doc.text == text, (doc.text, text)
+    assert doc.text == text
     return doc
 
 

@@ -1,0 +1,63 @@
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+from thinc.api import fix_random_seed
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fixtures import ner_examples, pos_examples  # noqa: E402
+
+SMALL_MODEL = {
+    "@architectures": "spacy-bts.ByteToSpan.v1",
+    "width": 64,
+    "depth": 1,
+    "dropout": 0.0,
+    "byte_dropout": 0.0,
+}
+EVERY_WINDOW = {"@misc": "spacy-bts.sliding_windows.v1", "stride": 1}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", default=False, help="run slow tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def train(nlp, examples, max_steps=1000, learn_rate=0.01):
+    """Update until the loss is tiny; returns the number of steps taken."""
+    optimizer = nlp.initialize(lambda: examples)
+    optimizer.learn_rate = learn_rate
+    for step in range(max_steps):
+        losses = nlp.update(examples, sgd=optimizer)
+        if max(losses.values()) < 0.02:
+            return step
+    return max_steps
+
+
+@pytest.fixture(scope="session")
+def trained_ner():
+    """A small bts_ner overfitted on the multilingual sentences."""
+    fix_random_seed(0)
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL, "training_windows": EVERY_WINDOW})
+    train(nlp, ner_examples(nlp))
+    return nlp
+
+
+@pytest.fixture(scope="session")
+def trained_pos():
+    """A small bts_pos overfitted on the multilingual sentences."""
+    fix_random_seed(0)
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_pos", config={"model": SMALL_MODEL, "training_windows": EVERY_WINDOW})
+    train(nlp, pos_examples(nlp))
+    return nlp

@@ -1,0 +1,176 @@
+import pickle
+
+import pytest
+import spacy
+from spacy import displacy
+from spacy.training import Example
+
+from conftest import EVERY_WINDOW, SMALL_MODEL
+from fixtures import NER_SENTENCES, entity_offsets, ner_examples
+
+TEXTS = [text for text, _ in NER_SENTENCES]
+
+
+def ents(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def spans(doc, key="bts_ner"):
+    group = doc.spans[key]
+    return [(s.start_char, s.end_char, s.label_, round(p, 5)) for s, p in zip(group, group.attrs["scores"])]
+
+
+def test_overfit_recovers_gold_entities_exactly(trained_ner):
+    for text, gold in NER_SENTENCES:
+        doc = trained_ner(text)
+        assert doc.text == text
+        assert ents(doc) == entity_offsets(text, gold), text
+
+
+def test_unspaced_japanese_tokens_are_split_at_entities(trained_ner):
+    text = "山田太郎は東京大学で働いています。"
+    assert len(trained_ner.make_doc(text)) < 4  # the blank tokenizer sees one word
+    doc = trained_ner(text)
+    assert [e.text for e in doc.ents] == ["山田太郎", "東京大学"]
+
+
+def test_spans_carry_probabilities(trained_ner):
+    doc = trained_ner(TEXTS[0])
+    group = doc.spans["bts_ner"]
+    assert len(group) >= 2 and len(group.attrs["scores"]) == len(group)
+    assert all(0.0 < p <= 1.0 for p in group.attrs["scores"])
+    assert all(e in list(group) for e in doc.ents)
+
+
+def test_threshold_trades_recall_for_precision(trained_ner):
+    ner = trained_ner.get_pipe("bts_ner")
+    docs = list(trained_ner.pipe(TEXTS))
+    lowest = min(min(d.spans["bts_ner"].attrs["scores"]) for d in docs)
+    old = ner.cfg["threshold"]
+    ner.cfg["threshold"] = min(1.0, lowest + 1e-6)
+    try:
+        fewer = list(trained_ner.pipe(TEXTS))
+    finally:
+        ner.cfg["threshold"] = old
+    assert sum(len(d.ents) for d in fewer) < sum(len(d.ents) for d in docs)
+
+
+@pytest.mark.parametrize("mode", ["expand", "contract", "strict"])
+def test_alignment_modes_keep_tokens(trained_ner, mode):
+    ner = trained_ner.get_pipe("bts_ner")
+    text = "山田太郎は東京大学で働いています。"
+    ner.cfg["alignment_mode"] = mode
+    try:
+        doc = trained_ner(text)
+    finally:
+        ner.cfg["alignment_mode"] = "split"
+    assert [t.text for t in doc] == [t.text for t in trained_ner.make_doc(text)]
+    if mode == "expand":
+        assert len(doc.ents) == 1 and doc.ents[0].text == doc[0].text
+    else:
+        assert len(doc.ents) == 0
+
+
+def test_pipe_equals_call_for_any_batch_size(trained_ner):
+    texts = TEXTS + ["", "   ", "\n", "x", TEXTS[3] * 7]
+    expected = [(ents(d), spans(d), [t.text for t in d]) for d in map(trained_ner, texts)]
+    for batch_size in (1, 2, 3, 64):
+        got = [(ents(d), spans(d), [t.text for t in d]) for d in trained_ner.pipe(texts, batch_size=batch_size)]
+        assert got == expected
+
+
+def test_multiprocess_pipe(trained_ner):
+    expected = [ents(d) for d in trained_ner.pipe(TEXTS)]
+    got = [ents(d) for d in trained_ner.pipe(TEXTS, n_process=2, batch_size=3)]
+    assert got == expected
+
+
+def _round_trips(nlp, tmp_path):
+    path = tmp_path / "pipeline"
+    nlp.to_disk(path)
+    yield spacy.load(path)
+    yield spacy.blank("xx").from_config(nlp.config).from_bytes(nlp.to_bytes())
+    yield pickle.loads(pickle.dumps(nlp))
+
+
+def test_serialization_round_trips(trained_ner, tmp_path):
+    expected = [(ents(d), spans(d)) for d in trained_ner.pipe(TEXTS)]
+    for restored in _round_trips(trained_ner, tmp_path):
+        assert restored.get_pipe("bts_ner").labels == trained_ner.get_pipe("bts_ner").labels
+        assert [(ents(d), spans(d)) for d in restored.pipe(TEXTS)] == expected
+
+
+def test_save_and_load_before_initialize(tmp_path):
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    nlp.to_disk(tmp_path / "blank")
+    loaded = spacy.load(tmp_path / "blank")
+    assert loaded.get_pipe("bts_ner").labels == ()
+    restored = spacy.blank("xx")
+    restored.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    restored.from_bytes(nlp.to_bytes())
+    pickle.loads(pickle.dumps(nlp))
+    with pytest.raises(ValueError, match="E109"):
+        loaded("Text before initialize.")
+
+
+def test_empty_and_whitespace_docs(trained_ner):
+    for text in ["", " ", "\n\n\t", "\u3000"]:
+        doc = trained_ner(text)
+        assert doc.text == text and doc.ents == ()
+
+
+def test_initialize_with_labels_and_label_data():
+    nlp = spacy.blank("xx")
+    ner = nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    examples = ner_examples(nlp)
+    nlp.initialize(lambda: examples)
+    assert ner.labels == ("LOC", "ORG", "PER")
+    assert ner.label_data == ["LOC", "ORG", "PER"]
+    nlp2 = spacy.blank("xx")
+    ner2 = nlp2.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    ner2.initialize(lambda: examples, nlp=nlp2, labels=ner.label_data + ["MISC"])
+    assert ner2.labels == ("LOC", "ORG", "PER", "MISC")
+
+
+def test_initialize_without_annotation_is_a_clear_error():
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    examples = [Example.from_dict(nlp.make_doc("No entities here."), {})]
+    with pytest.raises(ValueError, match="no labels"):
+        nlp.initialize(lambda: examples)
+
+
+def test_training_reads_reference_offsets_not_predicted_tokens():
+    nlp = spacy.blank("xx")
+    ner = nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL, "training_windows": EVERY_WINDOW})
+    examples = ner_examples(nlp)
+    nlp.initialize(lambda: examples)
+    japanese = [eg for eg in examples if eg.text.startswith("山田")]
+    # The predicted doc cannot hold the entities; the reference can.
+    assert len(japanese[0].predicted) < 4
+    batch = ner.training_batch(japanese)
+    stop = ner.span_vocab.stop
+    assert len(batch) and any((row != stop).any() and row[0] != stop for row in batch.targets)
+
+
+def test_update_respects_sgd_and_losses(trained_ner):
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    examples = ner_examples(nlp)
+    nlp.initialize(lambda: examples)
+    before = nlp.get_pipe("bts_ner").model.to_bytes()
+    losses = {}
+    nlp.update(examples, sgd=False, losses=losses)
+    assert losses["bts_ner"] > 0
+    assert nlp.get_pipe("bts_ner").model.to_bytes() == before
+
+
+def test_scores_and_displacy(trained_ner):
+    examples = []
+    for eg in ner_examples(trained_ner):
+        examples.append(Example(trained_ner(eg.text), eg.reference))
+    scores = trained_ner.get_pipe("bts_ner").score(examples)
+    assert scores["ents_f"] == 1.0 and set(scores["ents_per_type"]) == {"LOC", "ORG", "PER"}
+    html = displacy.render(trained_ner(TEXTS[3]), style="ent")
+    assert "東京大学" in html and "ORG" in html
