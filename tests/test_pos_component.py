@@ -1,0 +1,73 @@
+import pickle
+
+import pytest
+import spacy
+from spacy.training import Example
+
+from conftest import SMALL_MODEL
+from fixtures import POS_SENTENCES, entity_offsets, pos_examples
+
+
+def words(doc, key="bts_pos"):
+    return [tuple(o) + (s.label_,) for s, o in zip(doc.spans[key], doc.spans[key].attrs["char_spans"])]
+
+
+def test_overfit_predicts_gold_words_and_tags(trained_pos):
+    for text, gold in POS_SENTENCES:
+        doc = trained_pos(text)
+        assert words(doc) == entity_offsets(text, gold), text
+
+
+def test_tokens_get_tags_from_matching_or_overlapping_words(trained_pos):
+    text = "Émile lit un livre."
+    doc = trained_pos(text)
+    # The blank tokenizer keeps "livre." together: it overlaps NOUN "livre" most.
+    assert [(t.text, t.pos_) for t in doc] == [
+        ("Émile", "PROPN"), ("lit", "VERB"), ("un", "DET"), ("livre", "NOUN"), (".", "PUNCT"),
+    ] or [(t.text, t.pos_) for t in doc][-1] == ("livre.", "NOUN")
+
+
+def test_retokenize_cuts_doc_to_predicted_words(trained_pos):
+    pos = trained_pos.get_pipe("bts_pos")
+    pos.cfg["retokenize"] = True
+    try:
+        doc = trained_pos("猫が魚を食べた。")
+    finally:
+        pos.cfg["retokenize"] = False
+    assert [(t.text, t.pos_) for t in doc] == [
+        ("猫", "NOUN"), ("が", "ADP"), ("魚", "NOUN"), ("を", "ADP"), ("食べた", "VERB"), ("。", "PUNCT"),
+    ]
+
+
+def test_scores_include_pos_acc_and_word_segmentation(trained_pos):
+    examples = [Example(trained_pos(eg.text), eg.reference) for eg in pos_examples(trained_pos)]
+    scores = trained_pos.get_pipe("bts_pos").score(examples)
+    assert scores["word_seg_f"] == 1.0
+    assert scores["pos_acc"] > 0.5
+
+
+def test_non_upos_labels_are_rejected():
+    nlp = spacy.blank("xx")
+    pos = nlp.add_pipe("bts_pos", config={"model": SMALL_MODEL})
+    with pytest.raises(ValueError, match="Universal POS"):
+        pos.initialize(lambda: pos_examples(nlp), labels=["NOUN", "NN"])
+
+
+def test_pos_round_trip(trained_pos, tmp_path):
+    texts = [t for t, _ in POS_SENTENCES]
+    expected = [words(d) for d in trained_pos.pipe(texts)]
+    trained_pos.to_disk(tmp_path / "p")
+    for restored in (spacy.load(tmp_path / "p"), pickle.loads(pickle.dumps(trained_pos))):
+        assert [words(d) for d in restored.pipe(texts, batch_size=2)] == expected
+
+
+def test_ner_and_pos_in_one_pipeline(trained_ner, trained_pos):
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_ner", source=trained_ner)
+    nlp.add_pipe("bts_pos", source=trained_pos)
+    doc = nlp("Björk sang in Reykjavík 🎤 last night.")
+    assert [e.text for e in doc.ents] == ["Björk", "Reykjavík"]
+    predicted = doc.spans["bts_pos"].attrs["char_spans"]
+    for token in doc:
+        covered = any(s < token.idx + len(token) and e > token.idx for s, e in predicted)
+        assert bool(token.pos_) == (covered and not token.is_space), token.text
