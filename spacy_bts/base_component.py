@@ -69,6 +69,8 @@ class ByteToSpanPipe(TrainablePipe):
         self.name = name
         self.training_windows = training_windows
         self.scorer = scorer
+        # Training data the component could not use, by kind (see training_batch).
+        self.skipped: Counter = Counter()
         k = model.attrs["segment_length"]
         overlap = k // 2 if overlap is None else overlap
         if not 0 <= overlap < k:
@@ -198,8 +200,12 @@ class ByteToSpanPipe(TrainablePipe):
                 )
             )
         for what, count in skipped.items():
-            if count:
-                warnings.warn(f"[{self.name}] skipped {count} {what} in a training batch")
+            if count and not self.skipped[what]:
+                warnings.warn(
+                    f"[{self.name}] skipped {count} {what} in a training batch; "
+                    f"further ones are counted in `nlp.get_pipe({self.name!r}).skipped`"
+                )
+            self.skipped[what] += count
         return SegmentBatch.concat(batches, vocab.k)
 
     def update(

@@ -64,6 +64,7 @@ def test_spacy_package_installs_in_fresh_venv(corpus, tmp_path):
     data = corpus / "ner.spacy"
     tiny = [a.format(c="bts_ner") for a in TINY]
     spacy_cli("train", config, "--paths.train", data, "--paths.dev", data, "--output", tmp_path / "train", *tiny)
+    (tmp_path / "pkg").mkdir()
     spacy_cli("package", tmp_path / "train" / "model-best", tmp_path / "pkg", "--name", "bts_tiny", "--version", "0.0.1", "--build", "sdist")
     meta = json.loads(next((tmp_path / "pkg").glob("*/meta.json")).read_text())
     assert any(r.startswith("spacy-bts") for r in meta["requirements"]), meta["requirements"]
