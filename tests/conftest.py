@@ -43,21 +43,21 @@ def train(nlp, examples, max_steps=1000, learn_rate=0.01):
     return max_steps
 
 
+def overfit(factory, make_examples):
+    fix_random_seed(0)
+    nlp = spacy.blank("xx")
+    nlp.add_pipe(factory, config={"model": SMALL_MODEL, "training_windows": EVERY_WINDOW})
+    train(nlp, make_examples(nlp))
+    return nlp
+
+
 @pytest.fixture(scope="session")
 def trained_ner():
     """A small bts_ner overfitted on the multilingual sentences."""
-    fix_random_seed(0)
-    nlp = spacy.blank("xx")
-    nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL, "training_windows": EVERY_WINDOW})
-    train(nlp, ner_examples(nlp))
-    return nlp
+    return overfit("bts_ner", ner_examples)
 
 
 @pytest.fixture(scope="session")
 def trained_pos():
     """A small bts_pos overfitted on the multilingual sentences."""
-    fix_random_seed(0)
-    nlp = spacy.blank("xx")
-    nlp.add_pipe("bts_pos", config={"model": SMALL_MODEL, "training_windows": EVERY_WINDOW})
-    train(nlp, pos_examples(nlp))
-    return nlp
+    return overfit("bts_pos", pos_examples)
