@@ -25,8 +25,8 @@ PAPER_POS_AVERAGE = 95.85
 MAIN_SCORE = {"ner": ("ents_f", "F1"), "pos": ("pos_acc", "POS acc")}
 
 
-def evaluate_file(nlp, path: Path) -> Dict:
-    corpus = Corpus(path)
+def evaluate_file(nlp, path: Path, limit: int = 0) -> Dict:
+    corpus = Corpus(path, limit=limit)
     examples = list(corpus(nlp))
     start = time.perf_counter()
     scores = nlp.evaluate(examples)
@@ -83,6 +83,7 @@ def main(argv=None) -> None:
     parser.add_argument("output_dir", type=Path)
     parser.add_argument("--task", choices=sorted(MAIN_SCORE), required=True)
     parser.add_argument("--gpu-id", type=int, default=-1)
+    parser.add_argument("--limit", type=int, default=0, help="documents per file (0: all)")
     args = parser.parse_args(argv)
     if args.gpu_id >= 0:
         spacy.require_gpu(args.gpu_id)
@@ -95,7 +96,7 @@ def main(argv=None) -> None:
     key, name = MAIN_SCORE[args.task]
     for path in files:
         run = path.name[: -len(".spacy")]
-        scores[run] = evaluate_file(nlp, path)
+        scores[run] = evaluate_file(nlp, path, args.limit)
         srsly.write_json(args.output_dir / f"{run}.json", scores[run])
         print(f"{run}: {name} {percent(scores[run].get(key))} ({scores[run]['n_words']} words, "
               f"{scores[run]['seconds']:.1f} s)", flush=True)

@@ -79,3 +79,15 @@ def test_spacy_package_installs_in_fresh_venv(corpus, tmp_path):
     out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert "['bts_ner'] Müller lives in München." in out.stdout
+
+
+def test_init_labels_feeds_initialize(corpus, tmp_path):
+    config = ROOT / "configs" / "ner_cpu.cfg"
+    data = corpus / "ner.spacy"
+    spacy_cli("init", "labels", config, tmp_path / "labels", "--paths.train", data, "--paths.dev", data)
+    labels = json.loads((tmp_path / "labels" / "bts_ner.json").read_text())
+    assert labels == ["LOC", "ORG", "PER"]
+    nlp = spacy.blank("xx")
+    ner = nlp.add_pipe("bts_ner", config={"model": {"width": 16, "depth": 1}})
+    ner.initialize(lambda: ner_examples(nlp), labels=labels + ["MISC"])
+    assert ner.labels == ("LOC", "ORG", "PER", "MISC")

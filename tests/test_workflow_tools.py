@@ -1,0 +1,97 @@
+import pytest
+
+from spacy_bts.corpora import main as corpora_main
+from spacy_bts.corpora import ner_docs, pos_docs, read_text
+from spacy_bts.evaluation import results_table
+from spacy_bts.report import insert
+
+DUTCH_STYLE = """-DOCSTART- -DOCSTART- O
+Jan N B-PER
+woont V O
+in Prep O
+Gent N B-LOC
+. Punc O
+
+-DOCSTART- -DOCSTART- O
+Els N B-PER
+Peeters N I-PER
+zingt V O
+. Punc O
+"""
+
+IOB1_STYLE = """-DOCSTART- -X- O O
+
+Anna NNP I-NP I-PER
+Berg NNP I-NP I-PER
+visits VBZ I-VP O
+Oslo NNP I-NP I-LOC
+. . O O
+"""
+
+CONLLU = """# text = Vi ao mercado.
+1\tVi\tver\tVERB\t_\t_\t0\troot\t_\t_
+2-3\tao\t_\t_\t_\t_\t_\t_\t_\t_
+2\ta\ta\tADP\t_\t_\t4\tcase\t_\t_
+3\to\to\tDET\t_\t_\t4\tdet\t_\t_
+4\tmercado\tmercado\tNOUN\t_\t_\t1\tobl\t_\tSpaceAfter=No
+5\t.\t.\tPUNCT\t_\t_\t1\tpunct\t_\t_
+
+"""
+
+
+def test_any_docstart_line_delimits_documents():
+    docs = ner_docs(DUTCH_STYLE)
+    assert [d.text for d in docs] == ["Jan woont in Gent . ", "Els Peeters zingt . "]
+    assert [[(e.text, e.label_) for e in d.ents] for d in docs] == [
+        [("Jan", "PER"), ("Gent", "LOC")], [("Els Peeters", "PER")],
+    ]
+
+
+def test_iob1_tags_become_entities():
+    (doc,) = ner_docs(IOB1_STYLE)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Anna Berg", "PER"), ("Oslo", "LOC")]
+
+
+def test_files_without_docstart_are_grouped_by_sentences():
+    text = "\n\n".join(f"Frase{i} O\n. O" for i in range(25)) + "\n"
+    docs = ner_docs(text, sents_per_doc=10)
+    assert len(docs) == 3 and docs[0].text.startswith("Frase0 . Frase1 .")
+
+
+def test_multiword_tokens_keep_surface_text():
+    (doc,) = pos_docs(CONLLU)
+    assert doc.text.rstrip() == "Vi ao mercado."  # spaCy separates sentences by a space
+    assert [t.text for t in doc] == ["Vi", "ao", "mercado", "."]
+    assert doc[0].pos_ == "VERB" and doc[2].pos_ == "NOUN"
+
+
+def test_latin1_fallback(tmp_path, capsys):
+    path = tmp_path / "esp.train"
+    path.write_bytes("Añoranza O\n".encode("latin-1"))
+    assert read_text(path) == "Añoranza O\n"
+    assert "Latin-1" in capsys.readouterr().err
+
+
+def test_cli_optional_and_merge(tmp_path, capsys):
+    src = tmp_path / "ned.train"
+    src.write_text(DUTCH_STYLE, encoding="utf8")
+    corpora_main(["ner", str(src), str(tmp_path / "nl.spacy")])
+    corpora_main(["ner", str(tmp_path / "deu.train"), str(tmp_path / "de.spacy"), "--optional"])
+    assert not (tmp_path / "de.spacy").exists()
+    corpora_main(["merge", str(tmp_path / "xx.spacy"), str(tmp_path / "nl.spacy"), str(tmp_path / "de.spacy"), "--skip-missing"])
+    assert "xx.spacy: 2 documents" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError):
+        corpora_main(["merge", str(tmp_path / "yy.spacy"), str(tmp_path / "de.spacy")])
+
+
+def test_results_table_and_report():
+    scores = {
+        "en-dev": {"ents_p": 0.5, "ents_r": 0.25, "ents_f": 1 / 3},
+        "en-test": {"ents_p": 0.4, "ents_r": 0.2, "ents_f": 0.2667},
+    }
+    table = results_table("ner", scores, "model")
+    assert "| en | 50.00 | 25.00 | 33.33 | 40.00 | 20.00 | 26.67 | 86.50 |" in table
+    readme = "intro\n<!-- results:start -->\nold\n<!-- results:end -->\nrest\n"
+    assert insert(readme, table) == f"intro\n<!-- results:start -->\n{table.strip()}\n<!-- results:end -->\nrest\n"
+    with pytest.raises(ValueError, match="results:start"):
+        insert("no markers", table)
