@@ -311,11 +311,18 @@ class ByteToSpanPipe(TrainablePipe):
 
     def _load_model_bytes(self, data: bytes, source: str) -> None:
         self._ensure_model()
+        # Described before loading: Thinc restores saved attrs before the weights fail.
+        attrs = self.model.attrs
+        expected = (
+            f"{len(self.labels)} labels {list(self.labels)}, width {attrs['width']}, "
+            f"depth {attrs['depth']}, segment_length {attrs['segment_length']}"
+        )
         try:
             self.model.from_bytes(data)
         except Exception as err:
             raise ValueError(
-                f"[{self.name}] cannot load model weights from {source}: {err}"
+                f"[{self.name}] cannot load model weights from {source} "
+                f"(settings expect {expected}): {err}"
             ) from err
 
     def to_bytes(self, *, exclude=tuple()) -> bytes:

@@ -1,0 +1,73 @@
+"""Any string a Doc can hold through bts_ner + bts_pos: no exception, nothing shifted.
+
+spaCy's tokenizer and StringStore reject lone surrogates (strict UTF-8), so no Doc
+can hold them; the byte layer itself handles them (test_alignment.py).
+"""
+import pytest
+import spacy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fixtures import NER_SENTENCES, POS_SENTENCES
+
+NASTY = [
+    "", " ", "x", "\x00", "a\x00b\x1bc\x7f",
+    "\u2028\u2029", "\ufeffBOM", "👩‍👩‍👧 👍🏽 🇯🇵", "e\u0301\u0323", "עברית ومرحبا",
+    "\ue000\uffff\U0010ffff", "\t\n\r\x0b\x0c", "Zola\u200dParis",
+]
+pieces = st.one_of(
+    st.text(st.characters(codec=None, exclude_categories=("Cs",)), max_size=30),
+    st.sampled_from(NASTY + [t for t, _ in NER_SENTENCES + POS_SENTENCES]),
+)
+texts = st.lists(pieces, min_size=1, max_size=6).map("".join)
+
+
+@pytest.fixture(scope="module")
+def both(trained_ner, trained_pos):
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_ner", source=trained_ner)
+    nlp.add_pipe("bts_pos", source=trained_pos)
+    return nlp
+
+
+def check_doc(doc, text):
+    assert doc.text == text
+    n = len(text)
+    position = 0
+    for token in doc:
+        assert token.idx == position  # tokens tile the text, nothing lost
+        position += len(token.text_with_ws)
+    assert position == n
+    for ent in doc.ents:
+        assert 0 <= ent.start_char < ent.end_char <= n
+        assert ent.text == text[ent.start_char : ent.end_char]
+    for key in ("bts_ner", "bts_pos"):
+        group = doc.spans[key]
+        for span, (start, end) in zip(group, group.attrs["char_spans"]):
+            assert 0 <= start < end <= n
+            assert span.start_char <= start and end <= span.end_char
+
+
+def summary(doc):
+    return (
+        [t.text for t in doc],
+        [t.pos_ for t in doc],
+        [(e.start_char, e.end_char, e.label_) for e in doc.ents],
+        {k: list(map(tuple, doc.spans[k].attrs["char_spans"])) for k in ("bts_ner", "bts_pos")},
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(texts, min_size=1, max_size=4))
+def test_any_text_is_annotated_without_shifting(both, batch):
+    single = [both(text) for text in batch]
+    for doc, text in zip(single, batch):
+        check_doc(doc, text)
+    for batch_size in (1, 3):
+        piped = list(both.pipe(batch, batch_size=batch_size))
+        assert [summary(d) for d in piped] == [summary(d) for d in single]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_nasty_strings(both, text):
+    check_doc(both(text), text)
