@@ -62,6 +62,7 @@ class ByteToSpanPipe(TrainablePipe):
         overlap: Optional[int],
         training_windows: WindowSampler,
         max_batch_segments: int,
+        max_spans_per_segment: Optional[int] = None,
         scorer: Optional[Callable],
     ) -> None:
         self.vocab = vocab
@@ -79,6 +80,9 @@ class ByteToSpanPipe(TrainablePipe):
             )
         if max_batch_segments < 1:
             raise ValueError(f"[{name}] max_batch_segments must be >= 1, got {max_batch_segments}")
+        max_spans = k // 2 if max_spans_per_segment is None else max_spans_per_segment
+        if max_spans < 1:
+            raise ValueError(f"[{name}] max_spans_per_segment must be >= 1, got {max_spans}")
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"[{name}] threshold must be in [0, 1], got {threshold}")
         self.cfg = {
@@ -87,6 +91,7 @@ class ByteToSpanPipe(TrainablePipe):
             "threshold": threshold,
             "overlap": overlap,
             "max_batch_segments": max_batch_segments,
+            "max_spans_per_segment": max_spans,
         }
 
     # Subclass hooks -------------------------------------------------------
@@ -277,6 +282,7 @@ class ByteToSpanPipe(TrainablePipe):
         parsed = []
         for part in split_batch(len(seg_doc), self.cfg["max_batch_segments"]):
             batch = _segment_inputs(arrays, seg_doc[part], seg_offset[part], k)
+            batch.max_spans = self.cfg["max_spans_per_segment"]
             outputs, probs = self.model.predict(batch)
             spans = parse_outputs(outputs, probs, self.span_vocab)
             spans.segment += part.start

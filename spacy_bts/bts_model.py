@@ -146,6 +146,8 @@ def _convert_inputs(model: Model, batch: SegmentBatch, is_train: bool):
     kwargs = {}
     if batch.targets is not None:
         kwargs["targets"] = to_torch(batch.targets)
+    elif batch.max_spans is not None:
+        kwargs["max_spans"] = batch.max_spans
     args = (to_torch(batch.inputs), to_torch(batch.n_valid))
     return ArgsKwargs(args=args, kwargs=kwargs), lambda d_inputs: batch
 

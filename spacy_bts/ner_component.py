@@ -43,6 +43,7 @@ DEFAULT_NER_MODEL = Config().from_str(DEFAULT_NER_MODEL_CONFIG)["model"]
         "overlap": None,
         "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": 0.05},
         "max_batch_segments": 1024,
+        "max_spans_per_segment": None,
         "scorer": {"@scorers": "spacy-bts.ner_scorer.v1"},
     },
     default_score_weights={
@@ -62,6 +63,7 @@ def make_bts_ner(
     overlap: Optional[int],
     training_windows: WindowSampler,
     max_batch_segments: int,
+    max_spans_per_segment: Optional[int],
     scorer: Optional[Callable],
 ) -> "ByteToSpanNER":
     """Create a ``bts_ner`` component.
@@ -74,6 +76,8 @@ def make_bts_ner(
     overlap: bytes shared by consecutive inference segments (None: half a segment).
     training_windows: how training windows are sampled (see ``segments.py``).
     max_batch_segments: segments per forward pass; bounds memory.
+    max_spans_per_segment: decoding stops after this many spans per segment
+        (None: half the segment length); bounds decoding time.
     """
     return ByteToSpanNER(
         nlp.vocab,
@@ -85,6 +89,7 @@ def make_bts_ner(
         overlap=overlap,
         training_windows=training_windows,
         max_batch_segments=max_batch_segments,
+        max_spans_per_segment=max_spans_per_segment,
         scorer=scorer,
     )
 
@@ -104,6 +109,7 @@ class ByteToSpanNER(ByteToSpanPipe):
         overlap: Optional[int] = None,
         training_windows: Optional[WindowSampler] = None,
         max_batch_segments: int = 1024,
+        max_spans_per_segment: Optional[int] = None,
         scorer: Optional[Callable] = None,
     ) -> None:
         if alignment_mode not in ALIGNMENT_MODES:
@@ -119,6 +125,7 @@ class ByteToSpanNER(ByteToSpanPipe):
             overlap=overlap,
             training_windows=training_windows or random_windows(0.05),
             max_batch_segments=max_batch_segments,
+            max_spans_per_segment=max_spans_per_segment,
             scorer=scorer or score_ner,
         )
         self.cfg["alignment_mode"] = alignment_mode

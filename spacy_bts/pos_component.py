@@ -49,6 +49,7 @@ DEFAULT_POS_MODEL = Config().from_str(DEFAULT_POS_MODEL_CONFIG)["model"]
         "overlap": None,
         "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": 0.05},
         "max_batch_segments": 1024,
+        "max_spans_per_segment": None,
         "scorer": {"@scorers": "spacy-bts.pos_scorer.v1"},
     },
     default_score_weights={
@@ -68,6 +69,7 @@ def make_bts_pos(
     overlap: Optional[int],
     training_windows: WindowSampler,
     max_batch_segments: int,
+    max_spans_per_segment: Optional[int],
     scorer: Optional[Callable],
 ) -> "ByteToSpanTagger":
     """Create a ``bts_pos`` component.
@@ -75,7 +77,7 @@ def make_bts_pos(
     spans_key: ``doc.spans`` key for the predicted words (label = UPOS).
     threshold: minimum span probability to keep a predicted word.
     retokenize: re-cut the Doc's tokens to the predicted words.
-    overlap, training_windows, max_batch_segments: as for ``bts_ner``.
+    overlap, training_windows, max_batch_segments, max_spans_per_segment: as for ``bts_ner``.
     """
     return ByteToSpanTagger(
         nlp.vocab,
@@ -87,6 +89,7 @@ def make_bts_pos(
         overlap=overlap,
         training_windows=training_windows,
         max_batch_segments=max_batch_segments,
+        max_spans_per_segment=max_spans_per_segment,
         scorer=scorer,
     )
 
@@ -106,6 +109,7 @@ class ByteToSpanTagger(ByteToSpanPipe):
         overlap: Optional[int] = None,
         training_windows: Optional[WindowSampler] = None,
         max_batch_segments: int = 1024,
+        max_spans_per_segment: Optional[int] = None,
         scorer: Optional[Callable] = None,
     ) -> None:
         super().__init__(
@@ -117,6 +121,7 @@ class ByteToSpanTagger(ByteToSpanPipe):
             overlap=overlap,
             training_windows=training_windows or random_windows(0.05),
             max_batch_segments=max_batch_segments,
+            max_spans_per_segment=max_spans_per_segment,
             scorer=scorer or score_pos,
         )
         self.cfg["retokenize"] = retokenize

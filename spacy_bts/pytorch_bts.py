@@ -74,10 +74,11 @@ class ByteToSpanLSTM(nn.Module):
         inputs: torch.Tensor,
         n_valid: torch.Tensor,
         targets: Optional[torch.Tensor] = None,
+        max_spans: Optional[int] = None,
     ):
         """Mean per-segment loss given ``targets``, else greedy decoding."""
         if targets is None:
-            return self.decode(inputs, n_valid)
+            return self.decode(inputs, n_valid, max_spans)
         return self.loss(inputs, targets)
 
     def _embed_bytes(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -27,6 +27,7 @@ class SegmentBatch:
     inputs: numpy.ndarray  # (n_segments, k) int64
     n_valid: numpy.ndarray  # (n_segments,) int64
     targets: Optional[numpy.ndarray] = None  # (n_segments, n_steps) int64, IGNORE-padded
+    max_spans: Optional[int] = None  # decoding bound per segment (None: segment length)
 
     def __len__(self) -> int:
         return self.inputs.shape[0]

@@ -102,3 +102,12 @@ def test_paper_size_parameter_count():
     embeddings = vocab.n_inputs * width
     output = width * vocab.n_outputs + vocab.n_outputs
     assert n_params == lstm + embeddings + output
+
+
+def test_max_spans_bounds_decoding():
+    fix_random_seed(4)
+    model = _model()
+    batch = SegmentBatch(numpy.random.default_rng(0).integers(0, 256, size=(5, 12)), numpy.full(5, 12), max_spans=2)
+    outputs, _ = model.predict(batch)
+    assert outputs.shape[1] <= 3 * 2 + 1
+    _check_grammar(outputs, batch.n_valid, SpanVocab(12, 3))
