@@ -40,7 +40,10 @@ def percent(value: Optional[float]) -> str:
     return "–" if value is None else f"{100 * value:.2f}"
 
 
-def results_table(task: str, scores: Dict[str, Dict[str, Dict]], model: str) -> str:
+def results_table(
+    task: str, scores: Dict[str, Dict[str, Dict]], model: str, trained_on: Optional[set] = None
+) -> str:
+    """Markdown table; ``trained_on``: languages/treebanks with training data (others are zero-shot)."""
     key, name = MAIN_SCORE[task]
     langs = sorted({lang for lang, _ in (k.split("-", 1) for k in scores)})
     lines = [f"Model: `{model}`. {name} in %, per language.", ""]
@@ -60,13 +63,14 @@ def results_table(task: str, scores: Dict[str, Dict[str, Dict]], model: str) -> 
             )
     else:
         lines += [
-            "| treebank | dev POS acc | dev word-seg F1 | test POS acc | test word-seg F1 |",
-            "| --- | --- | --- | --- | --- |",
+            "| treebank | training data | dev POS acc | dev word-seg F1 | test POS acc | test word-seg F1 |",
+            "| --- | --- | --- | --- | --- | --- |",
         ]
         for lang in langs:
             dev, test = scores.get(f"{lang}-dev", {}), scores.get(f"{lang}-test", {})
+            seen = "–" if trained_on is None else ("yes" if lang in trained_on else "none (zero-shot)")
             lines.append(
-                f"| {lang} | {percent(dev.get('pos_acc'))} | {percent(dev.get('word_seg_f'))} | "
+                f"| {lang} | {seen} | {percent(dev.get('pos_acc'))} | {percent(dev.get('word_seg_f'))} | "
                 f"{percent(test.get('pos_acc'))} | {percent(test.get('word_seg_f'))} |"
             )
         tests = [s["pos_acc"] for k, s in scores.items() if k.endswith("-test") and s.get("pos_acc") is not None]
@@ -100,7 +104,8 @@ def main(argv=None) -> None:
         srsly.write_json(args.output_dir / f"{run}.json", scores[run])
         print(f"{run}: {name} {percent(scores[run].get(key))} ({scores[run]['n_words']} words, "
               f"{scores[run]['seconds']:.1f} s)", flush=True)
-    table = results_table(args.task, scores, str(args.model))
+    trained_on = {p.name[: -len("-train.spacy")] for p in args.corpus_dir.glob("*-train.spacy")}
+    table = results_table(args.task, scores, str(args.model), trained_on)
     (args.output_dir / "results.md").write_text(table, encoding="utf8")
     print(table)
 

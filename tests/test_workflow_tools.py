@@ -93,5 +93,8 @@ def test_results_table_and_report():
     assert "| en | 50.00 | 25.00 | 33.33 | 40.00 | 20.00 | 26.67 | 86.50 |" in table
     readme = "intro\n<!-- results:start -->\nold\n<!-- results:end -->\nrest\n"
     assert insert(readme, table) == f"intro\n<!-- results:start -->\n{table.strip()}\n<!-- results:end -->\nrest\n"
+    pos = results_table("pos", {"fi_tdt-test": {"pos_acc": 0.5}, "en_ewt-test": {"pos_acc": 0.7}}, "m", {"en_ewt"})
+    assert "| fi_tdt | none (zero-shot) | – | – | 50.00 | – |" in pos
+    assert "| en_ewt | yes |" in pos and "Average test POS accuracy: 60.00 over 2" in pos
     with pytest.raises(ValueError, match="results:start"):
         insert("no markers", table)
