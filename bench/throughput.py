@@ -20,6 +20,8 @@ from spacy.training import Example
 from spacy.training.converters import conll_ner_to_docs
 from thinc.api import Adam, fix_random_seed
 
+from spacy_bts.segments import inference_offsets
+
 CONFIGS = {
     "paper 4x320 ByteToSpan.v1": {"@architectures": "spacy-bts.ByteToSpan.v1", "width": 320, "depth": 4},
     "small 2x256 PositionalByteToSpan.v1": {"@architectures": "spacy-bts.PositionalByteToSpan.v1", "width": 256, "depth": 2},
@@ -63,7 +65,8 @@ def measure(name, arch, train_docs, dev_texts, seconds, batch_segments):
     start = time.perf_counter()
     predictions = ner.predict(docs)
     decode_time = time.perf_counter() - start
-    n_seg = sum(max(1, -(-(len(t.encode()) - 60) // 30) + 1) for t in dev_texts if t)
+    overlap = ner.cfg["overlap"]
+    n_seg = sum(len(inference_offsets(len(t.encode("utf8")), ner.segment_length, overlap)) for t in dev_texts)
     return {
         "config": name,
         "train_segments_per_s": n_segments / train_time,

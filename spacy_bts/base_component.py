@@ -16,7 +16,7 @@ from spacy import util
 from spacy.errors import Errors
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer
@@ -28,11 +28,16 @@ from .segments import (
     SegmentBatch,
     WindowSampler,
     inference_offsets,
+    random_windows,
     window_batch,
     split_batch,
     training_segments,
 )
 from .span_vocab import SpanVocab
+from .token_alignment import trim_whitespace
+
+# Default training windows: one per 20 possible offsets (each byte in ~3 windows per epoch).
+DEFAULT_WINDOW_RATE = 0.05
 
 
 @dataclass
@@ -60,15 +65,15 @@ class ByteToSpanPipe(TrainablePipe):
         spans_key: str,
         threshold: float,
         overlap: Optional[int],
-        training_windows: WindowSampler,
+        training_windows: Optional[WindowSampler],
         max_batch_segments: int,
         max_spans_per_segment: Optional[int] = None,
-        scorer: Optional[Callable],
+        scorer: Callable,
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
-        self.training_windows = training_windows
+        self.training_windows = training_windows or random_windows(DEFAULT_WINDOW_RATE)
         self.scorer = scorer
         # Training data the component could not use, by kind (see training_batch).
         self.skipped: Counter = Counter()
@@ -301,6 +306,29 @@ class ByteToSpanPipe(TrainablePipe):
     def label_names(self, ids: numpy.ndarray) -> List[str]:
         labels = self.labels
         return [labels[i] for i in ids.tolist()]
+
+    def kept_spans(self, doc: Doc, pred: CharSpans) -> CharSpans:
+        """Spans at or above the threshold, trimmed of whitespace (all-space ones dropped)."""
+        keep = pred.probs >= self.cfg["threshold"]
+        starts, ends, nonempty = trim_whitespace(doc.text, pred.starts[keep], pred.ends[keep])
+        return CharSpans(
+            starts[nonempty], ends[nonempty], pred.labels[keep][nonempty], pred.probs[keep][nonempty]
+        )
+
+    def store_span_group(self, doc: Doc, spans: Sequence[Optional[Span]], kept: CharSpans) -> SpanGroup:
+        """``doc.spans[spans_key]``: the aligned spans with their scores and exact offsets."""
+        aligned = [i for i, span in enumerate(spans) if span is not None]
+        group = SpanGroup(
+            doc,
+            name=self.cfg["spans_key"],
+            spans=[spans[i] for i in aligned],
+            attrs={
+                "scores": [float(kept.probs[i]) for i in aligned],
+                "char_spans": [[int(kept.starts[i]), int(kept.ends[i])] for i in aligned],
+            },
+        )
+        doc.spans[self.cfg["spans_key"]] = group
+        return group
 
     # Scoring and serialization -------------------------------------------
 

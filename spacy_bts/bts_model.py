@@ -6,7 +6,7 @@ probabilities (prediction). The PyTorch module is created in the init callback,
 once the number of labels (dim ``nO``) is known, and ``ensure_built`` creates it
 again before serialized weights are loaded.
 """
-from typing import Callable, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy
 from spacy.util import registry

@@ -44,7 +44,7 @@ def results_table(
     task: str, scores: Dict[str, Dict[str, Dict]], model: str, trained_on: Optional[set] = None
 ) -> str:
     """Markdown table; ``trained_on``: languages/treebanks with training data (others are zero-shot)."""
-    key, name = MAIN_SCORE[task]
+    name = MAIN_SCORE[task][1]
     langs = sorted({lang for lang, _ in (k.split("-", 1) for k in scores)})
     lines = [f"Model: `{model}`. {name} in %, per language.", ""]
     if task == "ner":

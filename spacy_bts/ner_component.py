@@ -3,19 +3,18 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy
 from spacy.language import Language
-from spacy.tokens import Doc, SpanGroup
+from spacy.tokens import Doc
 from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
-from .base_component import ByteToSpanPipe, CharSpans
+from .base_component import DEFAULT_WINDOW_RATE, ByteToSpanPipe, CharSpans
 from .scorers import score_ner
-from .segments import WindowSampler, random_windows
+from .segments import WindowSampler
 from .token_alignment import (
     ALIGNMENT_MODES,
     char_spans,
     select_non_overlapping,
     split_tokens_at,
-    trim_whitespace,
 )
 
 # The paper's NER settings (sections 3.4, 4.1, 6.3).
@@ -41,7 +40,7 @@ DEFAULT_NER_MODEL = Config().from_str(DEFAULT_NER_MODEL_CONFIG)["model"]
         "threshold": 0.0,
         "alignment_mode": "split",
         "overlap": None,
-        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": 0.05},
+        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
         "max_batch_segments": 1024,
         "max_spans_per_segment": None,
         "scorer": {"@scorers": "spacy-bts.ner_scorer.v1"},
@@ -123,7 +122,7 @@ class ByteToSpanNER(ByteToSpanPipe):
             spans_key=spans_key,
             threshold=threshold,
             overlap=overlap,
-            training_windows=training_windows or random_windows(0.05),
+            training_windows=training_windows,
             max_batch_segments=max_batch_segments,
             max_spans_per_segment=max_spans_per_segment,
             scorer=scorer or score_ner,
@@ -145,23 +144,10 @@ class ByteToSpanNER(ByteToSpanPipe):
         """Write predicted spans to ``doc.spans`` and a non-overlapping subset to ``doc.ents``."""
         mode = self.cfg["alignment_mode"]
         for doc, pred in zip(docs, predictions):
-            keep = pred.probs >= self.cfg["threshold"]
-            starts, ends, nonempty = trim_whitespace(doc.text, pred.starts[keep], pred.ends[keep])
-            starts, ends = starts[nonempty], ends[nonempty]
-            labels = self.label_names(pred.labels[keep][nonempty])
-            probs = pred.probs[keep][nonempty].tolist()
+            kept = self.kept_spans(doc, pred)
+            labels = self.label_names(kept.labels)
             if mode == "split":
-                split_tokens_at(doc, numpy.concatenate([starts, ends]))
-            spans = char_spans(doc, starts, ends, labels, mode)
-            aligned = [i for i, span in enumerate(spans) if span is not None]
-            group = SpanGroup(
-                doc,
-                name=self.cfg["spans_key"],
-                spans=[spans[i] for i in aligned],
-                attrs={
-                    "scores": [probs[i] for i in aligned],
-                    "char_spans": [[int(starts[i]), int(ends[i])] for i in aligned],
-                },
-            )
-            doc.spans[self.cfg["spans_key"]] = group
+                split_tokens_at(doc, numpy.concatenate([kept.starts, kept.ends]))
+            spans = char_spans(doc, kept.starts, kept.ends, labels, mode)
+            group = self.store_span_group(doc, spans, kept)
             doc.ents = select_non_overlapping(list(group), group.attrs["scores"])

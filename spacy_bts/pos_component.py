@@ -13,14 +13,14 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy
 from spacy.language import Language
 from spacy.parts_of_speech import IDS as POS_IDS
-from spacy.tokens import Doc, SpanGroup
+from spacy.tokens import Doc
 from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
-from .base_component import ByteToSpanPipe, CharSpans
+from .base_component import DEFAULT_WINDOW_RATE, ByteToSpanPipe, CharSpans
 from .scorers import score_pos
-from .segments import WindowSampler, random_windows
-from .token_alignment import char_spans, merge_tokens_to, split_tokens_at, trim_whitespace
+from .segments import WindowSampler
+from .token_alignment import char_spans, merge_tokens_to, split_tokens_at
 
 UPOS_TAGS = frozenset(tag for tag in POS_IDS if tag)
 
@@ -47,7 +47,7 @@ DEFAULT_POS_MODEL = Config().from_str(DEFAULT_POS_MODEL_CONFIG)["model"]
         "threshold": 0.0,
         "retokenize": False,
         "overlap": None,
-        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": 0.05},
+        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
         "max_batch_segments": 1024,
         "max_spans_per_segment": None,
         "scorer": {"@scorers": "spacy-bts.pos_scorer.v1"},
@@ -119,7 +119,7 @@ class ByteToSpanTagger(ByteToSpanPipe):
             spans_key=spans_key,
             threshold=threshold,
             overlap=overlap,
-            training_windows=training_windows or random_windows(0.05),
+            training_windows=training_windows,
             max_batch_segments=max_batch_segments,
             max_spans_per_segment=max_spans_per_segment,
             scorer=scorer or score_pos,
@@ -147,26 +147,13 @@ class ByteToSpanTagger(ByteToSpanPipe):
     def set_annotations(self, docs: Iterable[Doc], predictions: Sequence[CharSpans]) -> None:
         """Tag tokens from the predicted words; store the words in ``doc.spans``."""
         for doc, pred in zip(docs, predictions):
-            keep = pred.probs >= self.cfg["threshold"]
-            starts, ends, nonempty = trim_whitespace(doc.text, pred.starts[keep], pred.ends[keep])
-            starts, ends = starts[nonempty], ends[nonempty]
-            labels = self.label_names(pred.labels[keep][nonempty])
-            probs = pred.probs[keep][nonempty]
+            kept = self.kept_spans(doc, pred)
+            labels = self.label_names(kept.labels)
             if self.cfg["retokenize"]:
-                split_tokens_at(doc, numpy.concatenate([starts, ends]))
-                merge_tokens_to(doc, starts, ends)
-            _tag_tokens(doc, starts, ends, labels, probs)
-            spans = char_spans(doc, starts, ends, labels, "expand")
-            aligned = [i for i, span in enumerate(spans) if span is not None]
-            doc.spans[self.cfg["spans_key"]] = SpanGroup(
-                doc,
-                name=self.cfg["spans_key"],
-                spans=[spans[i] for i in aligned],
-                attrs={
-                    "scores": [float(probs[i]) for i in aligned],
-                    "char_spans": [[int(starts[i]), int(ends[i])] for i in aligned],
-                },
-            )
+                split_tokens_at(doc, numpy.concatenate([kept.starts, kept.ends]))
+                merge_tokens_to(doc, kept.starts, kept.ends)
+            _tag_tokens(doc, kept.starts, kept.ends, labels, kept.probs)
+            self.store_span_group(doc, char_spans(doc, kept.starts, kept.ends, labels, "expand"), kept)
 
 
 def _tag_tokens(doc: Doc, starts, ends, labels, probs) -> None:
