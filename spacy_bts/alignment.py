@@ -8,6 +8,9 @@ Snapping rule: a byte span ``[start, end)`` whose ends fall inside a multi-byte
 character is *expanded* to the nearest character boundaries, i.e. a character
 belongs to the span if any of its bytes does. A non-empty byte span therefore
 always maps to a non-empty character span; nothing is shifted.
+
+Memory: the maps are int32 (texts up to 2 GiB), about 9 bytes per byte of text
+for ASCII; the bytes themselves are shared, not copied, by ``as_array``.
 """
 from typing import Tuple
 
@@ -22,16 +25,14 @@ def encode_text(text: str) -> bytes:
 
 
 def char_byte_widths(text: str) -> numpy.ndarray:
-    """Number of UTF-8 bytes of each character of ``text``."""
+    """Number of UTF-8 bytes of each character of ``text`` (uint8)."""
     code_points = numpy.frombuffer(
         text.encode("utf-32-le", _ENCODING_ERRORS), dtype="<u4"
     )
-    return (
-        1
-        + (code_points >= 0x80).astype(numpy.int64)
-        + (code_points >= 0x800)
-        + (code_points >= 0x10000)
-    )
+    widths = numpy.ones(len(code_points), dtype=numpy.uint8)
+    for threshold in (0x80, 0x800, 0x10000):
+        widths += code_points >= threshold
+    return widths
 
 
 class ByteText:
@@ -44,26 +45,30 @@ class ByteText:
         self.data = encode_text(text)
         widths = char_byte_widths(text)
         # char_starts[i] is the byte offset of character i; char_starts[-1] == n_bytes.
-        self.char_starts = numpy.zeros(len(text) + 1, dtype=numpy.int64)
-        numpy.cumsum(widths, out=self.char_starts[1:])
+        if len(self.data) >= 2**31:
+            raise ValueError(f"text of {len(self.data)} UTF-8 bytes: at most 2**31 - 1 are supported")
+        self.char_starts = numpy.zeros(len(text) + 1, dtype=numpy.int32)
+        numpy.cumsum(widths, out=self.char_starts[1:], dtype=numpy.int32)
         # byte_owner[b] is the character holding byte b; byte_owner[n_bytes] == n_chars.
-        self.byte_owner = numpy.append(
-            numpy.repeat(numpy.arange(len(text), dtype=numpy.int64), widths),
-            len(text),
-        )
+        self.byte_owner = numpy.empty(len(self.data) + 1, dtype=numpy.int32)
+        self.byte_owner[:-1] = numpy.repeat(numpy.arange(len(text), dtype=numpy.int32), widths)
+        self.byte_owner[-1] = len(text)
 
     def __len__(self) -> int:
         return len(self.data)
 
     def as_array(self) -> numpy.ndarray:
-        """The bytes as an int64 array."""
-        return numpy.frombuffer(self.data, dtype=numpy.uint8).astype(numpy.int64)
+        """The bytes as a read-only uint8 array (no copy)."""
+        return numpy.frombuffer(self.data, dtype=numpy.uint8)
 
     def chars_to_bytes(
         self, starts: numpy.ndarray, ends: numpy.ndarray
     ) -> Tuple[numpy.ndarray, numpy.ndarray]:
         """Map character spans to byte spans (exact)."""
-        return self.char_starts[starts], self.char_starts[ends]
+        return (
+            self.char_starts[starts].astype(numpy.int64),
+            self.char_starts[ends].astype(numpy.int64),
+        )
 
     def bytes_to_chars(
         self, starts: numpy.ndarray, ends: numpy.ndarray
@@ -74,8 +79,8 @@ class ByteText:
         """
         starts = numpy.asarray(starts, dtype=numpy.int64)
         ends = numpy.asarray(ends, dtype=numpy.int64)
-        char_starts = self.byte_owner[starts]
-        char_ends = self.byte_owner[ends - 1] + 1
+        char_starts = self.byte_owner[starts].astype(numpy.int64)
+        char_ends = self.byte_owner[ends - 1].astype(numpy.int64) + 1
         return char_starts, char_ends
 
     def is_char_boundary(self, offsets: numpy.ndarray) -> numpy.ndarray:

@@ -22,7 +22,8 @@ from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer
 
 from .alignment import ByteText
-from .bts_model import ensure_built, set_dropout
+from .bts_model import ensure_built, quantized_copy, set_dropout
+from .gold import TOO_LONG, UNANNOTATED, check_gold_spans
 from .decoding import ByteSpans, SegmentSpans, ownership, parse_outputs, stitch
 from .segments import (
     SegmentBatch,
@@ -68,6 +69,7 @@ class ByteToSpanPipe(TrainablePipe):
         training_windows: Optional[WindowSampler],
         max_batch_segments: int,
         max_spans_per_segment: Optional[int] = None,
+        quantize: bool = False,
         scorer: Callable,
     ) -> None:
         self.vocab = vocab
@@ -97,9 +99,16 @@ class ByteToSpanPipe(TrainablePipe):
             "overlap": overlap,
             "max_batch_segments": max_batch_segments,
             "max_spans_per_segment": max_spans,
+            "quantize": bool(quantize),
         }
+        # The int8 copy used by predict() when cfg["quantize"]; rebuilt after
+        # any change to the float weights.
+        self._quantized: Optional[Model] = None
 
     # Subclass hooks -------------------------------------------------------
+
+    # What a document needs to be usable, for messages (e.g. "doc.ents").
+    _task_annotation = "gold"
 
     def _is_annotated(self, doc: Doc) -> bool:
         raise NotImplementedError
@@ -151,10 +160,20 @@ class ByteToSpanPipe(TrainablePipe):
     ) -> None:
         """Collect labels (or take ``labels``) and build the model."""
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
+        n_examples = n_usable = 0
+        found = set(self.cfg["labels"])
+        for example in get_examples():
+            n_examples += 1
+            doc = example.reference
+            if doc.text and self._is_annotated(doc):
+                n_usable += 1
+                found.update(self._gold_char_spans(doc)[2])
+        if n_examples and not n_usable and labels is None and not found:
+            raise ValueError(
+                f"[{self.name}] no usable training example: all {n_examples} initialization "
+                f"examples are empty or have no {self._task_annotation} annotation"
+            )
         if labels is None:
-            found = set(self.cfg["labels"])
-            for example in get_examples():
-                found.update(self._gold_char_spans(example.reference)[2])
             labels = sorted(found)
         labels = list(labels)
         self._validate_labels(labels)
@@ -165,6 +184,7 @@ class ByteToSpanPipe(TrainablePipe):
             )
         self.cfg["labels"] = labels
         self.model._layers.clear()
+        self._quantized = None
         self.model.set_dim("nO", len(labels), force=True)
         self.model.initialize()
 
@@ -177,45 +197,57 @@ class ByteToSpanPipe(TrainablePipe):
     def training_batch(
         self, examples: Iterable[Example], rng: Optional[numpy.random.Generator] = None
     ) -> SegmentBatch:
-        """Training windows with targets from the examples' reference docs."""
+        """Training windows with targets from the examples' reference docs.
+
+        Faulty gold spans are repaired or skipped (see ``gold.py``); the first
+        of each kind is reported with its document and offsets, and all are
+        counted in ``self.skipped``.
+        """
         if rng is None:
             # Drawn from numpy's global state so that fix_random_seed applies.
             rng = numpy.random.default_rng(numpy.random.randint(2**31))
         vocab = self.span_vocab
         label_ids = {label: i for i, label in enumerate(self.labels)}
-        skipped: Counter = Counter()
+        found: Counter = Counter()
+        first: Dict[str, str] = {}
         batches = []
-        for example in examples:
+        for i, example in enumerate(examples):
             doc = example.reference
             if not doc.text:
                 continue
+            where = f"document {i} of the batch ({_text_start(doc.text)})"
             if not self._is_annotated(doc):
-                skipped["documents without annotation"] += 1
+                found[UNANNOTATED] += 1
+                first.setdefault(UNANNOTATED, f"{where}: no {self._task_annotation} annotation; skipped")
                 continue
-            starts, ends, names = self._gold_char_spans(doc)
-            known = [name in label_ids for name in names]
-            skipped["spans with unknown labels"] += known.count(False)
+            gold = check_gold_spans(doc.text, *self._gold_char_spans(doc), label_ids)
+            for fault in gold.faults:
+                found[fault.kind] += 1
+                first.setdefault(fault.kind, f"{where}: {fault.describe(doc.text)}")
             text = ByteText(doc.text)
-            b_starts, b_ends = text.chars_to_bytes(
-                numpy.asarray(starts, dtype=numpy.int64)[known],
-                numpy.asarray(ends, dtype=numpy.int64)[known],
-            )
-            ids = numpy.asarray([label_ids[n] for n in names if n in label_ids], dtype=numpy.int64)
+            b_starts, b_ends = text.chars_to_bytes(gold.starts, gold.ends)
+            ids = numpy.asarray([label_ids[n] for n in gold.labels], dtype=numpy.int64)
             fits = (b_ends - b_starts) <= vocab.k
-            skipped[f"spans longer than segment_length={vocab.k} bytes"] += int((~fits).sum())
+            for j in numpy.flatnonzero(~fits).tolist():
+                found[TOO_LONG] += 1
+                first.setdefault(
+                    TOO_LONG,
+                    f"{where}: chars [{gold.starts[j]}, {gold.ends[j]}) label {gold.labels[j]!r} "
+                    f"has {b_ends[j] - b_starts[j]} bytes > segment_length={vocab.k}; skipped",
+                )
             offsets = self.training_windows(len(text), vocab.k, rng)
             batches.append(
                 training_segments(
                     text.as_array(), b_starts[fits], b_ends[fits], ids[fits], offsets, vocab
                 )
             )
-        for what, count in skipped.items():
-            if count and not self.skipped[what]:
+        for kind, count in found.items():
+            if not self.skipped[kind]:
                 warnings.warn(
-                    f"[{self.name}] skipped {count} {what} in a training batch; "
-                    f"further ones are counted in `nlp.get_pipe({self.name!r}).skipped`"
+                    f"[{self.name}] {kind} in the training data: {count} in this batch; first: "
+                    f"{first[kind]}. Further ones are counted in `nlp.get_pipe({self.name!r}).skipped`"
                 )
-            self.skipped[what] += count
+            self.skipped[kind] += count
         return SegmentBatch.concat(batches, vocab.k)
 
     def update(
@@ -236,6 +268,7 @@ class ByteToSpanPipe(TrainablePipe):
         batch = self.training_batch(examples)
         if len(batch) == 0:
             return losses
+        self._quantized = None
         set_dropout(self.model, drop)
         total = 0.0
         # Gradients accumulate over chunks: one optimizer step per update.
@@ -285,10 +318,11 @@ class ByteToSpanPipe(TrainablePipe):
             for a in (seg_doc, seg_offset, own_lo, own_hi)
         )
         parsed = []
+        model = self._prediction_model()
         for part in split_batch(len(seg_doc), self.cfg["max_batch_segments"]):
             batch = _segment_inputs(arrays, seg_doc[part], seg_offset[part], k)
             batch.max_spans = self.cfg["max_spans_per_segment"]
-            outputs, probs = self.model.predict(batch)
+            outputs, probs = model.predict(batch)
             spans = parse_outputs(outputs, probs, self.span_vocab)
             spans.segment += part.start
             parsed.append(spans)
@@ -302,6 +336,13 @@ class ByteToSpanPipe(TrainablePipe):
         )
         byte_spans = stitch(merged, seg_doc, seg_offset, own_lo, own_hi, len(docs))
         return [_to_chars(t, s) for t, s in zip(texts, byte_spans)]
+
+    def _prediction_model(self) -> Model:
+        if not self.cfg.get("quantize"):
+            return self.model
+        if self._quantized is None:
+            self._quantized = quantized_copy(self.model)
+        return self._quantized
 
     def label_names(self, ids: numpy.ndarray) -> List[str]:
         labels = self.labels
@@ -351,6 +392,7 @@ class ByteToSpanPipe(TrainablePipe):
             f"{len(self.labels)} labels {list(self.labels)}, width {attrs['width']}, "
             f"depth {attrs['depth']}, segment_length {attrs['segment_length']}"
         )
+        self._quantized = None
         try:
             self.model.from_bytes(data)
         except Exception as err:
@@ -410,6 +452,10 @@ def _segment_inputs(
         if len(docs)
     ]
     return SegmentBatch.concat(parts, k)
+
+
+def _text_start(text: str, n: int = 30) -> str:
+    return f"text {text[:n]!r}" + ("..." if len(text) > n else "")
 
 
 def _to_chars(text: ByteText, spans: ByteSpans) -> CharSpans:

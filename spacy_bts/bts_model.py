@@ -120,6 +120,24 @@ def ensure_built(model: Model) -> None:
     )
 
 
+def quantized_copy(model: Model) -> Model:
+    """A prediction-only copy of a built model with int8 dynamic quantization.
+
+    Runs on CPU only; the float model stays the one trained and serialized.
+    """
+    from .pytorch_bts import quantized_int8
+
+    device = str(model.layers[0].shims[0].device)
+    if device != "cpu":
+        raise ValueError(f"byte_to_span: int8 quantization runs on CPU only, the model is on {device}")
+    wrapper = PyTorchWrapper_v2(
+        quantized_int8(torch_module(model)),
+        convert_inputs=_convert_inputs,
+        convert_outputs=_convert_outputs,
+    )
+    return Model("byte_to_span_int8", forward, layers=[wrapper], attrs=dict(model.attrs))
+
+
 def torch_module(model: Model):
     """The wrapped ``ByteToSpanLSTM`` (the model must be built)."""
     return model.layers[0].shims[0]._model

@@ -43,6 +43,7 @@ DEFAULT_NER_MODEL = Config().from_str(DEFAULT_NER_MODEL_CONFIG)["model"]
         "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
         "max_batch_segments": 1024,
         "max_spans_per_segment": None,
+        "quantize": False,
         "scorer": {"@scorers": "spacy-bts.ner_scorer.v1"},
     },
     default_score_weights={
@@ -63,6 +64,7 @@ def make_bts_ner(
     training_windows: WindowSampler,
     max_batch_segments: int,
     max_spans_per_segment: Optional[int],
+    quantize: bool,
     scorer: Optional[Callable],
 ) -> "ByteToSpanNER":
     """Create a ``bts_ner`` component.
@@ -77,6 +79,8 @@ def make_bts_ner(
     max_batch_segments: segments per forward pass; bounds memory.
     max_spans_per_segment: decoding stops after this many spans per segment
         (None: half the segment length); bounds decoding time.
+    quantize: predict with an int8 dynamically quantized copy of the LSTM and
+        output layer (CPU only; faster, small accuracy cost: see BENCHMARKS.md).
     """
     return ByteToSpanNER(
         nlp.vocab,
@@ -89,6 +93,7 @@ def make_bts_ner(
         training_windows=training_windows,
         max_batch_segments=max_batch_segments,
         max_spans_per_segment=max_spans_per_segment,
+        quantize=quantize,
         scorer=scorer,
     )
 
@@ -109,6 +114,7 @@ class ByteToSpanNER(ByteToSpanPipe):
         training_windows: Optional[WindowSampler] = None,
         max_batch_segments: int = 1024,
         max_spans_per_segment: Optional[int] = None,
+        quantize: bool = False,
         scorer: Optional[Callable] = None,
     ) -> None:
         if alignment_mode not in ALIGNMENT_MODES:
@@ -125,15 +131,20 @@ class ByteToSpanNER(ByteToSpanPipe):
             training_windows=training_windows,
             max_batch_segments=max_batch_segments,
             max_spans_per_segment=max_spans_per_segment,
+            quantize=quantize,
             scorer=scorer or score_ner,
         )
         self.cfg["alignment_mode"] = alignment_mode
 
+    _task_annotation = "entity (doc.ents or doc.spans[spans_key])"
+
     def _is_annotated(self, doc: Doc) -> bool:
-        return doc.has_annotation("ENT_IOB")
+        return self.cfg["spans_key"] in doc.spans or doc.has_annotation("ENT_IOB")
 
     def _gold_char_spans(self, doc: Doc):
-        ents = doc.ents
+        # A gold span group under spans_key takes precedence over doc.ents.
+        key = self.cfg["spans_key"]
+        ents = doc.spans[key] if key in doc.spans else doc.ents
         return (
             [e.start_char for e in ents],
             [e.end_char for e in ents],

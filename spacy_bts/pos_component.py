@@ -50,6 +50,7 @@ DEFAULT_POS_MODEL = Config().from_str(DEFAULT_POS_MODEL_CONFIG)["model"]
         "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
         "max_batch_segments": 1024,
         "max_spans_per_segment": None,
+        "quantize": False,
         "scorer": {"@scorers": "spacy-bts.pos_scorer.v1"},
     },
     default_score_weights={
@@ -70,6 +71,7 @@ def make_bts_pos(
     training_windows: WindowSampler,
     max_batch_segments: int,
     max_spans_per_segment: Optional[int],
+    quantize: bool,
     scorer: Optional[Callable],
 ) -> "ByteToSpanTagger":
     """Create a ``bts_pos`` component.
@@ -77,7 +79,8 @@ def make_bts_pos(
     spans_key: ``doc.spans`` key for the predicted words (label = UPOS).
     threshold: minimum span probability to keep a predicted word.
     retokenize: re-cut the Doc's tokens to the predicted words.
-    overlap, training_windows, max_batch_segments, max_spans_per_segment: as for ``bts_ner``.
+    overlap, training_windows, max_batch_segments, max_spans_per_segment, quantize:
+        as for ``bts_ner``.
     """
     return ByteToSpanTagger(
         nlp.vocab,
@@ -90,6 +93,7 @@ def make_bts_pos(
         training_windows=training_windows,
         max_batch_segments=max_batch_segments,
         max_spans_per_segment=max_spans_per_segment,
+        quantize=quantize,
         scorer=scorer,
     )
 
@@ -110,6 +114,7 @@ class ByteToSpanTagger(ByteToSpanPipe):
         training_windows: Optional[WindowSampler] = None,
         max_batch_segments: int = 1024,
         max_spans_per_segment: Optional[int] = None,
+        quantize: bool = False,
         scorer: Optional[Callable] = None,
     ) -> None:
         super().__init__(
@@ -122,6 +127,7 @@ class ByteToSpanTagger(ByteToSpanPipe):
             training_windows=training_windows,
             max_batch_segments=max_batch_segments,
             max_spans_per_segment=max_spans_per_segment,
+            quantize=quantize,
             scorer=scorer or score_pos,
         )
         self.cfg["retokenize"] = retokenize
@@ -132,6 +138,8 @@ class ByteToSpanTagger(ByteToSpanPipe):
             raise ValueError(
                 f"[{self.name}] labels must be Universal POS tags; not UPOS: {unknown}"
             )
+
+    _task_annotation = "POS (token.pos_)"
 
     def _is_annotated(self, doc: Doc) -> bool:
         return doc.has_annotation("POS")

@@ -7,6 +7,7 @@ table. Dropout (Zaremba et al.) is applied to the embeddings, between LSTM
 layers and before the softmax; byte-dropout replaces input bytes by DROP in
 training only.
 """
+import copy
 import os
 from typing import Optional, Tuple
 
@@ -123,6 +124,7 @@ class ByteToSpanLSTM(nn.Module):
             return (ids >= v.k) & (ids < 2 * v.k) & (length <= room)
         return ((ids >= v.label_offset) & (ids < v.stop)).expand(len(n_valid), -1)
 
+    @torch.inference_mode()
     def decode(
         self, inputs: torch.Tensor, n_valid: torch.Tensor, max_spans: Optional[int] = None
     ) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -139,23 +141,36 @@ class ByteToSpanLSTM(nn.Module):
         probs = torch.ones((n_seg, n_steps), dtype=torch.float32, device=inputs.device)
         if n_seg == 0:
             return outputs[:, :1], probs[:, :1]
-        _, state = self.lstm(self._embed_bytes(inputs))
+        _, (h, c) = self.lstm(self._embed_bytes(inputs))
+        # Rows still decoding; finished segments leave the batch, so each step
+        # costs what the unfinished segments need.
+        active = torch.arange(n_seg, device=inputs.device)
         previous = torch.full((n_seg,), GO, dtype=torch.long, device=inputs.device)
         start = torch.zeros_like(n_valid)
-        done = torch.zeros(n_seg, dtype=torch.bool, device=inputs.device)
         for step in range(n_steps):
-            hidden, state = self.lstm(self.embed(previous)[:, None], state)
+            hidden, (h, c) = self.lstm(self.embed(previous)[:, None], (h, c))
             logits = self.output(hidden[:, 0]).float()
-            allowed = self._allowed(step % 3, start, n_valid, step == n_steps - 1)
+            allowed = self._allowed(step % 3, start, n_valid[active], step == n_steps - 1)
             log_probs = torch.log_softmax(logits.masked_fill(~allowed, float("-inf")), -1)
             best, chosen = log_probs.max(dim=-1)
-            chosen = chosen.masked_fill(done, v.stop)
-            outputs[:, step] = chosen
-            probs[:, step] = best.exp().masked_fill(done, 1.0)
+            outputs[active, step] = chosen
+            probs[active, step] = best.exp()
             if step % 3 == 0:
-                start = torch.where(chosen == v.stop, start, chosen)
-            done = done | (chosen == v.stop)
-            if step % 3 == 0 and bool(done.all()):
-                return outputs[:, : step + 1], probs[:, : step + 1]
+                # STOP is only allowed here, at the start of a triple.
+                going = chosen != v.stop
+                if not bool(going.any()):
+                    return outputs[:, : step + 1], probs[:, : step + 1]
+                start = chosen
+                if not bool(going.all()):
+                    active, chosen, start = active[going], chosen[going], start[going]
+                    h, c = h[:, going], c[:, going]
             previous = chosen + N_SPECIAL_INPUTS
         return outputs, probs
+
+
+def quantized_int8(module: ByteToSpanLSTM) -> ByteToSpanLSTM:
+    """A copy for CPU inference with int8 dynamic quantization of the LSTM and
+    output layer (weights int8, activations quantized on the fly)."""
+    from torch.ao.quantization import quantize_dynamic
+
+    return quantize_dynamic(copy.deepcopy(module).eval(), {nn.LSTM, nn.Linear}, dtype=torch.qint8)

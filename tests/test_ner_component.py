@@ -137,7 +137,7 @@ def test_initialize_without_annotation_is_a_clear_error():
     nlp = spacy.blank("xx")
     nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
     examples = [Example.from_dict(nlp.make_doc("No entities here."), {})]
-    with pytest.raises(ValueError, match="no labels"):
+    with pytest.raises(ValueError, match="no usable training example: all 1"):
         nlp.initialize(lambda: examples)
 
 

@@ -1,0 +1,251 @@
+"""Speed of a BTS pipeline against spaCy's CNN baseline, measured in one run.
+
+    python bench/speed.py --quick          # < 5 min; trains small pipelines first if needed
+    python bench/speed.py                  # full: more batch sizes and repeats, int8 variant
+
+Pipelines: ``--bts`` / ``--baseline`` (default: the workflow's ``training/ner/model-best``
+and ``training/ner_baseline/model-best``). With ``--quick``, missing ones are trained
+briefly from the converted corpus (converted from ``--mirror`` if absent): their speed,
+not their accuracy, is what is measured here.
+
+Inference: ``nlp.pipe`` over the same test texts (>= ``--words`` words of CoNLL en/es/nl
+test), per batch size; one warm-up pass, then ``--repeats`` timed passes, median reported.
+Training: ``nlp.update`` on batches of ~500 words of the training corpus (words/s, and
+segments/s for BTS). Each pipeline runs in its own process so that its peak RSS
+(``ru_maxrss``) is its own. The last line printed is JSON with ``bts_wps``,
+``baseline_wps`` and ``ratio`` (each pipeline at its best batch size).
+"""
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONLL = "synalp/NER/c0ea07c81ec3512b5047dcd804b0ac2b10a3bdfc/corpus/CoNLL-2003"
+TEST_FILES = ["corpus/ner/en-test.spacy", "corpus/ner/es-test.spacy", "corpus/ner/nl-test.spacy"]
+TRAIN_FILE = "corpus/ner_xx/train.spacy"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# Child: measure one pipeline ------------------------------------------------
+
+def load_texts(nlp, paths, n_words):
+    from spacy.training import Corpus
+
+    texts, words = [], 0
+    for path in paths:
+        if not Path(path).exists():
+            continue
+        for eg in Corpus(path)(nlp):
+            texts.append(eg.reference.text)
+            words += sum(not t.is_space for t in eg.reference)
+            if words >= n_words:
+                return texts, words
+    if not texts:
+        raise SystemExit(f"no test texts in {paths}")
+    return texts, words
+
+
+def train_batches(nlp, path, n_batches, words_per_batch=500):
+    from spacy.training import Corpus
+
+    batches, batch, size = [], [], 0
+    for eg in Corpus(path)(nlp):
+        batch.append(eg)
+        size += len(eg.reference)
+        if size >= words_per_batch:
+            batches.append(batch)
+            batch, size = [], 0
+            if len(batches) == n_batches:
+                break
+    return batches
+
+
+def child(args) -> None:
+    import spacy
+    import torch
+
+    torch.set_num_threads(args.threads)
+    if args.gpu_id >= 0:
+        spacy.require_gpu(args.gpu_id)
+    nlp = spacy.load(args.model)
+    if args.quantize:
+        for _, pipe in nlp.pipeline:
+            if "quantize" in getattr(pipe, "cfg", {}):
+                pipe.cfg["quantize"] = True
+    texts, n_words = load_texts(nlp, args.texts, args.words)
+    n_bytes = sum(len(t.encode("utf8")) for t in texts)
+    result = {"model": args.model, "quantize": args.quantize, "words": n_words, "bytes": n_bytes,
+              "docs": len(texts), "inference": {}}
+    for batch_size in args.batch_sizes:
+        list(nlp.pipe(texts[: max(batch_size, 8)], batch_size=batch_size))  # warm-up
+        seconds = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            for _doc in nlp.pipe(texts, batch_size=batch_size):
+                pass
+            seconds.append(time.perf_counter() - start)
+        median = statistics.median(seconds)
+        result["inference"][str(batch_size)] = {
+            "seconds": seconds, "wps": n_words / median, "bytes_per_s": n_bytes / median}
+        log(f"  {Path(args.model).parent.name}{' int8' if args.quantize else ''} batch {batch_size}: "
+            f"{n_words / median:,.0f} words/s")
+    result["inference_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.train_updates and Path(args.train).exists() and not args.quantize:
+        batches = train_batches(nlp, args.train, args.train_updates + 2)
+        optimizer = nlp.resume_training()
+        for batch in batches[:2]:
+            nlp.update(batch, sgd=optimizer)
+        timed = batches[2:]
+        segments = 0
+        for name, pipe in nlp.pipeline:
+            if hasattr(pipe, "training_batch"):
+                segments += sum(len(pipe.training_batch(b)) for b in timed)
+        start = time.perf_counter()
+        for batch in timed:
+            nlp.update(batch, sgd=optimizer)
+        seconds = time.perf_counter() - start
+        words = sum(len(eg.reference) for b in timed for eg in b)
+        result["training"] = {"updates": len(timed), "seconds": seconds, "wps": words / seconds,
+                              "segments_per_s": segments / seconds if segments else None}
+        result["training_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+# Parent ---------------------------------------------------------------------
+
+def ensure_corpus(args) -> None:
+    needed = [ROOT / "corpus/ner/en-test.spacy", ROOT / "corpus/ner/en-train.spacy"]
+    if all(p.exists() for p in needed):
+        return
+    src = Path(args.mirror) / CONLL
+    for name, dest in (("eng.testb", needed[0]), ("eng.train", needed[1])):
+        if not dest.exists():
+            log(f"converting {src / name} -> {dest}")
+            subprocess.run([sys.executable, "-m", "spacy_bts.corpora", "ner", str(src / name), str(dest)],
+                           check=True, cwd=ROOT)
+
+
+def ensure_pipeline(args, path: str, config: str, steps: int) -> str:
+    if (ROOT / path).exists():
+        return path
+    if not args.quick:
+        raise SystemExit(f"{path} not found: run the workflow first (README), or use --quick")
+    ensure_corpus(args)
+    train = TRAIN_FILE if (ROOT / TRAIN_FILE).exists() else "corpus/ner/en-train.spacy"
+    output = Path("training") / ("quick_" + Path(config).stem)
+    log(f"{path} not found: training {config} for {steps} steps into {output} (speed only)")
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "train", config, "--paths.train", train,
+         "--paths.dev", "corpus/ner/en-test.spacy", "--output", str(output),
+         "--training.max_steps", str(steps), "--training.eval_frequency", str(steps),
+         "--corpora.dev.limit", "20"],
+        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )
+    return str(output / "model-best")
+
+
+def measure(args, model: str, quantize: bool = False) -> dict:
+    cmd = [sys.executable, __file__, "--child", "--model", model, "--threads", str(args.threads),
+           "--words", str(args.words), "--repeats", str(args.repeats), "--gpu-id", str(args.gpu_id),
+           "--train-updates", str(args.train_updates), "--train", args.train,
+           "--batch-sizes", *map(str, args.batch_sizes), "--texts", *args.texts]
+    if quantize:
+        cmd.append("--quantize")
+    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise SystemExit(f"measuring {model} failed (exit {done.returncode})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def best(result: dict) -> tuple:
+    size, row = max(result["inference"].items(), key=lambda kv: kv[1]["wps"])
+    return int(size), row["wps"], row["bytes_per_s"]
+
+
+def table(results: dict) -> str:
+    sizes = sorted({int(s) for r in results.values() for s in r["inference"]})
+    lines = ["| pipeline | " + " | ".join(f"words/s @ batch {s}" for s in sizes)
+             + " | bytes/s (best) | peak RSS inference | training words/s | training segments/s | peak RSS training |",
+             "| --- " * (len(sizes) + 6) + "|"]
+    for name, r in results.items():
+        cells = [f"{r['inference'][str(s)]['wps']:,.0f}" if str(s) in r["inference"] else "–" for s in sizes]
+        train = r.get("training") or {}
+        seg = train.get("segments_per_s")
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {best(r)[2]:,.0f} | {r['inference_peak_rss_mb']:.0f} MB | "
+            + (f"{train['wps']:,.0f}" if train else "–") + " | " + (f"{seg:,.0f}" if seg else "–")
+            + " | " + (f"{r['training_peak_rss_mb']:.0f} MB" if train else "–") + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one batch size, 3 repeats, no int8 run")
+    parser.add_argument("--bts", default="training/ner/model-best")
+    parser.add_argument("--baseline", default="training/ner_baseline/model-best")
+    parser.add_argument("--texts", nargs="+", default=TEST_FILES)
+    parser.add_argument("--train", default=TRAIN_FILE)
+    parser.add_argument("--words", type=int, default=50_000)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=None)
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--train-updates", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--gpu-id", type=int, default=-1)
+    parser.add_argument("--no-int8", action="store_true", help="skip the int8 (quantize) run")
+    parser.add_argument("--mirror", default=str(ROOT.parent / "shared/data/mirror/raw.githubusercontent.com"))
+    parser.add_argument("--json-out", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--quantize", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.batch_sizes is None:
+        args.batch_sizes = [64] if args.quick else [16, 64, 256]
+    if args.repeats is None:
+        args.repeats = 3 if args.quick else 5
+    if args.train_updates is None:
+        args.train_updates = 10 if args.quick else 40
+    if args.child:
+        return child(args)
+    started = time.perf_counter()
+    bts = ensure_pipeline(args, args.bts, "configs/ner_cpu.cfg", 20)
+    baseline = ensure_pipeline(args, args.baseline, "configs/ner_baseline.cfg", 100)
+    if not Path(args.train).exists() or not (ROOT / args.train).exists():
+        args.train = "corpus/ner/en-train.spacy"
+    results = {}
+    log(f"measuring {baseline}")
+    results["spaCy CNN ner (baseline)"] = measure(args, baseline)
+    log(f"measuring {bts}")
+    results["bts_ner"] = measure(args, bts)
+    if not args.quick and not args.no_int8 and args.gpu_id < 0:
+        log(f"measuring {bts} with quantize = true")
+        results["bts_ner, quantize = true (int8)"] = measure(args, bts, quantize=True)
+    base_size, base_wps, _ = best(results["spaCy CNN ner (baseline)"])
+    bts_size, bts_wps, _ = best(results["bts_ner"])
+    r = results["bts_ner"]
+    print(f"Texts: {r['docs']} documents, {r['words']:,} words, {r['bytes']:,} bytes; "
+          f"{'GPU ' + str(args.gpu_id) if args.gpu_id >= 0 else f'CPU, {args.threads} torch threads'}; "
+          f"median of {args.repeats} after a warm-up.")
+    print(table(results))
+    summary = {"bts_wps": round(bts_wps), "baseline_wps": round(base_wps), "ratio": round(bts_wps / base_wps, 3),
+               "bts_batch_size": bts_size, "baseline_batch_size": base_size,
+               "seconds": round(time.perf_counter() - started, 1)}
+    q = results.get("bts_ner, quantize = true (int8)")
+    if q:
+        summary["bts_int8_wps"] = round(best(q)[1])
+        summary["int8_ratio"] = round(best(q)[1] / base_wps, 3)
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps({"summary": summary, "results": results}, indent=2))
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
