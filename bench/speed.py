@@ -76,6 +76,10 @@ def child(args) -> None:
     if args.gpu_id >= 0:
         spacy.require_gpu(args.gpu_id)
     nlp = spacy.load(args.model)
+    for _, pipe in nlp.pipeline:
+        if "max_batch_segments" in getattr(pipe, "cfg", {}):
+            # Stored pipelines keep their training setting; measure the current default.
+            pipe.cfg["max_batch_segments"] = args.max_batch_segments
     if args.quantize:
         for _, pipe in nlp.pipeline:
             if "quantize" in getattr(pipe, "cfg", {}):
@@ -154,6 +158,7 @@ def ensure_pipeline(args, path: str, config: str, steps: int) -> str:
 
 def measure(args, model: str, quantize: bool = False) -> dict:
     cmd = [sys.executable, __file__, "--child", "--model", model, "--threads", str(args.threads),
+           "--max-batch-segments", str(args.max_batch_segments),
            "--words", str(args.words), "--repeats", str(args.repeats), "--gpu-id", str(args.gpu_id),
            "--train-updates", str(args.train_updates), "--train", args.train,
            "--batch-sizes", *map(str, args.batch_sizes), "--texts", *args.texts]
@@ -197,6 +202,8 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=None)
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--train-updates", type=int, default=None)
+    parser.add_argument("--max-batch-segments", type=int, default=128,
+                        help="BTS segments per forward pass (the components' default)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 (quantize) run")

@@ -174,3 +174,18 @@ def test_scores_and_displacy(trained_ner):
     assert scores["ents_f"] == 1.0 and set(scores["ents_per_type"]) == {"LOC", "ORG", "PER"}
     html = displacy.render(trained_ner(TEXTS[3]), style="ent")
     assert "東京大学" in html and "ORG" in html
+
+
+def test_quantized_prediction_is_opt_in_and_close(trained_ner):
+    pipe = trained_ner.get_pipe("bts_ner")
+    texts = [text for text, _ in NER_SENTENCES]
+    float_ents = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in trained_ner.pipe(texts)]
+    pipe.cfg["quantize"] = True
+    try:
+        int8_ents = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in trained_ner.pipe(texts)]
+        assert pipe._quantized is not None
+        same = sum(a == b for a, b in zip(float_ents, int8_ents))
+        assert same >= len(texts) - 1
+    finally:
+        pipe.cfg["quantize"] = False
+    assert [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in trained_ner.pipe(texts)] == float_ents

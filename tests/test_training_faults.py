@@ -69,7 +69,7 @@ def test_empty_and_overlapping_gold_spans_are_skipped_with_offsets():
     text = eg.reference.text
     overlap = [m for m in messages if gold.OVERLAPPING in m]
     empty = [m for m in messages if gold.EMPTY in m]
-    assert overlap and f"chars [5, 10) 'Maria'" in overlap[0] and "document 0" in overlap[0]
+    assert overlap and "chars [5, 10) 'Maria'" in overlap[0] and "document 0" in overlap[0]
     at = text.index(" in ") + 1
     assert empty and f"chars [{at}, {at}) '' label 'LOC': skipped" in empty[0]
     assert pipe.skipped[gold.OVERLAPPING] == 1 and pipe.skipped[gold.EMPTY] == 1

@@ -1,0 +1,43 @@
+"""Per-language accuracy of BTS next to spaCy's CNN baseline and the paper (Table 2).
+
+    python bench/accuracy.py [--metrics metrics]
+
+Reads the JSON written by the workflow's evaluate steps (``evaluate-ner``,
+``evaluate-pos`` and the ``baselines`` workflow) and prints markdown tables.
+"""
+import argparse
+from pathlib import Path
+
+import srsly
+
+from spacy_bts.evaluation import PAPER_NER_TEST_F1
+
+
+def read(directory: Path, run: str, key: str):
+    path = directory / f"{run}.json"
+    value = srsly.read_json(path).get(key) if path.exists() else None
+    return "–" if value is None else f"{100 * value:.2f}"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--metrics", type=Path, default=Path("metrics"))
+    args = parser.parse_args(argv)
+    m = args.metrics
+    print("| language | BTS dev F1 | BTS test F1 | spaCy CNN dev F1 | spaCy CNN test F1 | paper BTS test F1 |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for lang in ("en", "de", "es", "nl"):
+        paper = PAPER_NER_TEST_F1[lang]
+        print(f"| {lang} | {read(m / 'ner', lang + '-dev', 'ents_f')} | {read(m / 'ner', lang + '-test', 'ents_f')} | "
+              f"{read(m / 'ner_baseline', lang + '-dev', 'ents_f')} | {read(m / 'ner_baseline', lang + '-test', 'ents_f')} | "
+              f"{paper:.2f} |")
+    print()
+    print("| treebank | BTS test POS acc | spaCy CNN test POS acc |")
+    print("| --- | --- | --- |")
+    runs = sorted(p.stem for p in (m / "pos").glob("*-test.json"))
+    for run in runs:
+        print(f"| {run[: -len('-test')]} | {read(m / 'pos', run, 'pos_acc')} | {read(m / 'pos_baseline', run, 'pos_acc')} |")
+
+
+if __name__ == "__main__":
+    main()
