@@ -74,8 +74,6 @@ def build_pipeline(model, max_spans: int, max_batch_segments: int, alignment_mod
 
 
 def child(args) -> None:
-    import spacy  # noqa: F401  (imported before the first reading)
-
     nlp = build_pipeline(args.model, args.max_spans, args.max_batch_segments, args.alignment_mode)
     mb = args.mb[0]
     text = long_text(int(mb * 1_000_000))
