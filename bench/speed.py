@@ -224,7 +224,7 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     bts = ensure_pipeline(args, args.bts, "configs/ner_cpu.cfg", 20)
     baseline = ensure_pipeline(args, args.baseline, "configs/ner_baseline.cfg", 100)
-    if not Path(args.train).exists() or not (ROOT / args.train).exists():
+    if not (ROOT / args.train).exists():
         args.train = "corpus/ner/en-train.spacy"
     results = {}
     log(f"measuring {baseline}")

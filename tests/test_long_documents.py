@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy
 import pytest
+from spacy.tokens import Doc
 
 from fixtures import NER_SENTENCES
 
@@ -28,8 +29,6 @@ def spans_of(pipe, texts):
 
 
 def pipe_doc(pipe, text):
-    from spacy.tokens import Doc
-
     return Doc(pipe.vocab, words=[text], spaces=[False]) if text else Doc(pipe.vocab, words=[])
 
 
