@@ -3,7 +3,7 @@
     python bench/accuracy.py [--metrics metrics]
 
 Reads the JSON written by the workflow's evaluate steps (``evaluate-ner``,
-``evaluate-pos`` and the ``baselines`` workflow) and prints markdown tables.
+``evaluate-pos``, the ``small`` and ``baselines`` workflows) and prints markdown tables.
 """
 import argparse
 from pathlib import Path
@@ -24,13 +24,13 @@ def main(argv=None) -> None:
     parser.add_argument("--metrics", type=Path, default=Path("metrics"))
     args = parser.parse_args(argv)
     m = args.metrics
-    print("| language | BTS dev F1 | BTS test F1 | spaCy CNN dev F1 | spaCy CNN test F1 | paper BTS test F1 |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    systems = [("BTS", "ner"), ("BTS small", "ner_small"), ("spaCy CNN", "ner_baseline")]
+    print("| language | " + " | ".join(f"{name} dev F1 | {name} test F1" for name, _ in systems)
+          + " | paper BTS test F1 |")
+    print("| --- " * (2 * len(systems) + 2) + "|")
     for lang in ("en", "de", "es", "nl"):
-        paper = PAPER_NER_TEST_F1[lang]
-        print(f"| {lang} | {read(m / 'ner', lang + '-dev', 'ents_f')} | {read(m / 'ner', lang + '-test', 'ents_f')} | "
-              f"{read(m / 'ner_baseline', lang + '-dev', 'ents_f')} | {read(m / 'ner_baseline', lang + '-test', 'ents_f')} | "
-              f"{paper:.2f} |")
+        cells = [read(m / run, f"{lang}-{split}", "ents_f") for _, run in systems for split in ("dev", "test")]
+        print(f"| {lang} | " + " | ".join(cells) + f" | {PAPER_NER_TEST_F1[lang]:.2f} |")
     print()
     print("| treebank | BTS test POS acc | spaCy CNN test POS acc |")
     print("| --- | --- | --- |")

@@ -14,12 +14,12 @@ from pathlib import Path
 import spacy
 from spacy.util import load_config, load_model_from_config
 
-CONFIGS = ["configs/ner_cpu.cfg", "configs/pos_cpu.cfg", "configs/ner_paper.cfg", "configs/pos_paper.cfg",
+CONFIGS = ["configs/ner_cpu.cfg", "configs/ner_small.cfg", "configs/pos_cpu.cfg", "configs/ner_paper.cfg", "configs/pos_paper.cfg",
            "configs/ner_baseline.cfg", "configs/pos_baseline.cfg"]
 NER_LABELS = ["LOC", "MISC", "ORG", "PER"]
 UPOS = ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
         "PUNCT", "SCONJ", "SYM", "VERB", "X"]
-PIPELINES = ["training/ner/model-best", "training/pos/model-best",
+PIPELINES = ["training/ner/model-best", "training/ner_small/model-best", "training/pos/model-best",
              "training/ner_baseline/model-best", "training/pos_baseline/model-best"]
 
 

@@ -4,7 +4,8 @@
     python bench/speed.py                  # full: more batch sizes and repeats, int8 variant
 
 Pipelines: ``--bts`` / ``--baseline`` (default: the workflow's ``training/ner/model-best``
-and ``training/ner_baseline/model-best``). With ``--quick``, missing ones are trained
+and ``training/ner_baseline/model-best``); full mode also measures ``--small``
+(``training/ner_small/model-best`` from the ``small`` workflow) when it exists. With ``--quick``, missing ones are trained
 briefly from the converted corpus (converted from ``--mirror`` if absent): their speed,
 not their accuracy, is what is measured here.
 
@@ -196,6 +197,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="one batch size, 3 repeats, no int8 run")
     parser.add_argument("--bts", default="training/ner/model-best")
     parser.add_argument("--baseline", default="training/ner_baseline/model-best")
+    parser.add_argument("--small", default="training/ner_small/model-best",
+                        help="small-config BTS pipeline (full mode, measured if present)")
     parser.add_argument("--texts", nargs="+", default=TEST_FILES)
     parser.add_argument("--train", default=TRAIN_FILE)
     parser.add_argument("--words", type=int, default=50_000)
@@ -231,9 +234,18 @@ def main(argv=None) -> None:
     results["spaCy CNN ner (baseline)"] = measure(args, baseline)
     log(f"measuring {bts}")
     results["bts_ner"] = measure(args, bts)
-    if not args.quick and not args.no_int8 and args.gpu_id < 0:
+    int8 = not args.quick and not args.no_int8 and args.gpu_id < 0
+    if int8:
         log(f"measuring {bts} with quantize = true")
         results["bts_ner, quantize = true (int8)"] = measure(args, bts, quantize=True)
+    if not args.quick and (ROOT / args.small).exists():
+        log(f"measuring {args.small}")
+        results["bts_ner small (2 x 128)"] = measure(args, args.small)
+        if int8:
+            log(f"measuring {args.small} with quantize = true")
+            results["bts_ner small (2 x 128), quantize = true (int8)"] = measure(args, args.small, quantize=True)
+    elif not args.quick:
+        log(f"{args.small} not found (run the 'small' workflow): no small-config rows")
     base_size, base_wps, _ = best(results["spaCy CNN ner (baseline)"])
     bts_size, bts_wps, _ = best(results["bts_ner"])
     r = results["bts_ner"]
@@ -244,10 +256,12 @@ def main(argv=None) -> None:
     summary = {"bts_wps": round(bts_wps), "baseline_wps": round(base_wps), "ratio": round(bts_wps / base_wps, 3),
                "bts_batch_size": bts_size, "baseline_batch_size": base_size,
                "seconds": round(time.perf_counter() - started, 1)}
-    q = results.get("bts_ner, quantize = true (int8)")
-    if q:
-        summary["bts_int8_wps"] = round(best(q)[1])
-        summary["int8_ratio"] = round(best(q)[1] / base_wps, 3)
+    for key, name in (("int8", "bts_ner, quantize = true (int8)"), ("small", "bts_ner small (2 x 128)"),
+                      ("small_int8", "bts_ner small (2 x 128), quantize = true (int8)")):
+        if name in results:
+            wps = best(results[name])[1]
+            summary[f"bts_{key}_wps"] = round(wps)
+            summary[f"{key}_ratio"] = round(wps / base_wps, 3)
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps({"summary": summary, "results": results}, indent=2))

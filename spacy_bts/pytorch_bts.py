@@ -27,7 +27,13 @@ def _single_thread_in_child() -> None:
 os.register_at_fork(after_in_child=_single_thread_in_child)
 
 
+# Fewest rows a decoding batch is padded to; see ByteToSpanLSTM.decode.
+MIN_ROWS = 16
+
+
 class ByteToSpanLSTM(nn.Module):
+    min_rows = MIN_ROWS
+
     def __init__(
         self,
         n_labels: int,
@@ -137,35 +143,52 @@ class ByteToSpanLSTM(nn.Module):
         n_seg = inputs.shape[0]
         max_spans = v.k if max_spans is None else max_spans
         n_steps = 3 * max_spans + 1
-        outputs = torch.full((n_seg, n_steps), v.stop, dtype=torch.long, device=inputs.device)
-        probs = torch.ones((n_seg, n_steps), dtype=torch.float32, device=inputs.device)
         if n_seg == 0:
-            return outputs[:, :1], probs[:, :1]
+            empty = torch.full((0, 1), v.stop, dtype=torch.long, device=inputs.device)
+            return empty, torch.ones((0, 1), dtype=torch.float32, device=inputs.device)
+        # CPU matrix kernels round differently for a handful of rows than for
+        # many, which would make a segment's result depend on how many others
+        # share its batch; min_rows rows always take the many-rows path.
+        n_rows = max(n_seg, self.min_rows)
+        if n_rows > n_seg:
+            inputs = F.pad(inputs, (0, 0, 0, n_rows - n_seg), value=PAD)
+            n_valid = F.pad(n_valid, (0, n_rows - n_seg))
+        outputs = torch.full((n_rows, n_steps), v.stop, dtype=torch.long, device=inputs.device)
+        probs = torch.ones((n_rows, n_steps), dtype=torch.float32, device=inputs.device)
         _, (h, c) = self.lstm(self._embed_bytes(inputs))
-        # Rows still decoding; finished segments leave the batch, so each step
-        # costs what the unfinished segments need.
-        active = torch.arange(n_seg, device=inputs.device)
-        previous = torch.full((n_seg,), GO, dtype=torch.long, device=inputs.device)
+        # Rows still in the batch; finished segments leave it (so each step
+        # costs what the unfinished ones need), except that finished rows stay
+        # as fillers ("done") while fewer than min_rows would remain.
+        active = torch.arange(n_rows, device=inputs.device)
+        done = torch.zeros((n_rows,), dtype=torch.bool, device=inputs.device)
+        previous = torch.full((n_rows,), GO, dtype=torch.long, device=inputs.device)
         start = torch.zeros_like(n_valid)
         for step in range(n_steps):
             hidden, (h, c) = self.lstm(self.embed(previous)[:, None], (h, c))
             logits = self.output(hidden[:, 0]).float()
             allowed = self._allowed(step % 3, start, n_valid[active], step == n_steps - 1)
+            allowed = allowed | done[:, None]
             log_probs = torch.log_softmax(logits.masked_fill(~allowed, float("-inf")), -1)
             best, chosen = log_probs.max(dim=-1)
+            chosen = chosen.masked_fill(done, v.stop)
             outputs[active, step] = chosen
-            probs[active, step] = best.exp()
+            probs[active, step] = best.masked_fill(done, 0.0).exp()
             if step % 3 == 0:
                 # STOP is only allowed here, at the start of a triple.
                 going = chosen != v.stop
-                if not bool(going.any()):
-                    return outputs[:, : step + 1], probs[:, : step + 1]
-                start = chosen
-                if not bool(going.all()):
-                    active, chosen, start = active[going], chosen[going], start[going]
-                    h, c = h[:, going], c[:, going]
+                n_going = int(going.sum())
+                if n_going == 0:
+                    return outputs[:n_seg, : step + 1], probs[:n_seg, : step + 1]
+                keep = going
+                if n_going < len(active):
+                    if n_going < self.min_rows:
+                        fillers = (~going).cumsum(0) <= self.min_rows - n_going
+                        keep = going | fillers
+                    active, chosen, h, c = active[keep], chosen[keep], h[:, keep], c[:, keep]
+                done = ~going[keep]
+                start = chosen.masked_fill(done, 0)
             previous = chosen + N_SPECIAL_INPUTS
-        return outputs, probs
+        return outputs[:n_seg], probs[:n_seg]
 
 
 def quantized_int8(module: ByteToSpanLSTM) -> ByteToSpanLSTM:
@@ -173,4 +196,8 @@ def quantized_int8(module: ByteToSpanLSTM) -> ByteToSpanLSTM:
     output layer (weights int8, activations quantized on the fly)."""
     from torch.ao.quantization import quantize_dynamic
 
-    return quantize_dynamic(copy.deepcopy(module).eval(), {nn.LSTM, nn.Linear}, dtype=torch.qint8)
+    quantized = quantize_dynamic(copy.deepcopy(module).eval(), {nn.LSTM, nn.Linear}, dtype=torch.qint8)
+    # Activations are quantized with the range of the whole batch, so int8 results
+    # depend on the batch anyway; filler rows would only widen that range.
+    quantized.min_rows = 1
+    return quantized

@@ -43,19 +43,26 @@ def test_untrained_model_decodes_well_formed_triples(seed, lengths):
     assert ((probs > 0) & (probs <= 1)).all()
 
 
-def test_batched_decoding_equals_one_segment_at_a_time():
+@pytest.mark.parametrize("width", [32, 256])
+def test_batched_decoding_equals_one_segment_at_a_time(width):
+    """Bit for bit: a segment's outputs and probabilities do not depend on how
+    many segments share its batch, nor on its position there."""
     fix_random_seed(1)
-    model = _model()
+    model = _model(width=width)
     rng = numpy.random.default_rng(0)
-    inputs = rng.integers(0, 256, size=(7, 12))
-    n_valid = numpy.full(7, 12)
+    n = 40
+    inputs = rng.integers(0, 256, size=(n, 12))
+    n_valid = rng.integers(1, 13, size=n)
+    inputs[numpy.arange(12)[None, :] >= n_valid[:, None]] = PAD
     outputs, probs = model.predict(SegmentBatch(inputs, n_valid))
-    for i in range(7):
-        one, one_probs = model.predict(SegmentBatch(inputs[i : i + 1], n_valid[i : i + 1]))
-        width = one.shape[1]
-        assert one[0].tolist() == outputs[i, :width].tolist()
-        assert (outputs[i, width:] == SpanVocab(12, 3).stop).all()
-        assert numpy.allclose(one_probs[0], probs[i, :width], atol=1e-5)
+    stop = SpanVocab(12, 3).stop
+    for size in range(1, 21):
+        lo = (size * 7) % (n - size)
+        part, part_probs = model.predict(SegmentBatch(inputs[lo : lo + size], n_valid[lo : lo + size]))
+        steps = part.shape[1]
+        assert part.tolist() == outputs[lo : lo + size, :steps].tolist()
+        assert (outputs[lo : lo + size, steps:] == stop).all()
+        assert numpy.array_equal(part_probs, probs[lo : lo + size, :steps])
 
 
 def test_prediction_is_deterministic_despite_dropout():
