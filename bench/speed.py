@@ -5,9 +5,9 @@
 
 Pipelines: ``--bts`` / ``--baseline`` (default: the workflow's ``training/ner/model-best``
 and ``training/ner_baseline/model-best``); full mode also measures ``--small``
-(``training/ner_small/model-best`` from the ``small`` workflow) when it exists. With ``--quick``, missing ones are trained
-briefly from the converted corpus (converted from ``--mirror`` if absent): their speed,
-not their accuracy, is what is measured here.
+(``training/ner_small/model-best``, from the ``small`` workflow) when it exists. With
+``--quick``, the test sets are converted from ``--mirror`` if absent and missing pipelines
+are trained briefly: their speed, not their accuracy, is what is measured then.
 
 Inference: ``nlp.pipe`` over the same test texts (>= ``--words`` words of CoNLL en/es/nl
 test), per batch size; one warm-up pass, then ``--repeats`` timed passes, median reported.
@@ -22,11 +22,14 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONLL = "synalp/NER/c0ea07c81ec3512b5047dcd804b0ac2b10a3bdfc/corpus/CoNLL-2003"
+CONLL2002_ZIP = "nltk/nltk_data/5db857e6f7df11eabb5e5665836db9ec8df07e28/packages/corpora/conll2002.zip"
 TEST_FILES = ["corpus/ner/en-test.spacy", "corpus/ner/es-test.spacy", "corpus/ner/nl-test.spacy"]
 TRAIN_FILE = "corpus/ner_xx/train.spacy"
 
@@ -127,14 +130,23 @@ def child(args) -> None:
 # Parent ---------------------------------------------------------------------
 
 def ensure_corpus(args) -> None:
-    needed = [ROOT / "corpus/ner/en-test.spacy", ROOT / "corpus/ner/en-train.spacy"]
-    if all(p.exists() for p in needed):
-        return
-    src = Path(args.mirror) / CONLL
-    for name, dest in (("eng.testb", needed[0]), ("eng.train", needed[1])):
-        if not dest.exists():
-            log(f"converting {src / name} -> {dest}")
-            subprocess.run([sys.executable, "-m", "spacy_bts.corpora", "ner", str(src / name), str(dest)],
+    """Convert the test sets (en, es, nl) and the English training set from the
+    mirror's raw files, as the workflow's convert-ner step does, where missing."""
+    sources = {
+        "corpus/ner/en-test.spacy": Path(args.mirror) / CONLL / "eng.testb",
+        "corpus/ner/es-test.spacy": "esp.testb",
+        "corpus/ner/nl-test.spacy": "ned.testb",
+        "corpus/ner/en-train.spacy": Path(args.mirror) / CONLL / "eng.train",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for dest, src in sources.items():
+            if (ROOT / dest).exists():
+                continue
+            if isinstance(src, str):  # a member of the CoNLL-2002 archive
+                with zipfile.ZipFile(Path(args.mirror) / CONLL2002_ZIP) as archive:
+                    src = Path(archive.extract(f"conll2002/{src}", tmp))
+            log(f"converting {src} -> {dest}")
+            subprocess.run([sys.executable, "-m", "spacy_bts.corpora", "ner", str(src), dest],
                            check=True, cwd=ROOT)
 
 
@@ -143,7 +155,6 @@ def ensure_pipeline(args, path: str, config: str, steps: int) -> str:
         return path
     if not args.quick:
         raise SystemExit(f"{path} not found: run the workflow first (README), or use --quick")
-    ensure_corpus(args)
     train = TRAIN_FILE if (ROOT / TRAIN_FILE).exists() else "corpus/ner/en-train.spacy"
     output = Path("training") / ("quick_" + Path(config).stem)
     log(f"{path} not found: training {config} for {steps} steps into {output} (speed only)")
@@ -225,6 +236,8 @@ def main(argv=None) -> None:
     if args.child:
         return child(args)
     started = time.perf_counter()
+    if args.quick:
+        ensure_corpus(args)
     bts = ensure_pipeline(args, args.bts, "configs/ner_cpu.cfg", 20)
     baseline = ensure_pipeline(args, args.baseline, "configs/ner_baseline.cfg", 100)
     if not (ROOT / args.train).exists():
