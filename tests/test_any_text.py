@@ -91,6 +91,18 @@ def random_text(rng) -> str:
     return "".join(pieces)
 
 
+@pytest.mark.parametrize("text", ["a\ud800b", "\udfff", "Berlin \udc00 Paris"])
+def test_lone_surrogates_fail_in_spacy_before_the_components(both, text):
+    """No Doc can hold a lone surrogate: blank spaCy and this pipeline raise the same
+    error from the tokenizer. Should spaCy ever accept them, this fails and the fuzz
+    run below must include them."""
+    with pytest.raises(UnicodeEncodeError) as blank:
+        spacy.blank("xx")(text)
+    with pytest.raises(UnicodeEncodeError) as ours:
+        both(text)
+    assert str(ours.value) == str(blank.value)
+
+
 @pytest.mark.slow
 def test_fuzz_ten_thousand_documents(both):
     """Invariants hold for every document, and every batch size gives the same
