@@ -27,12 +27,9 @@ def _single_thread_in_child() -> None:
 os.register_at_fork(after_in_child=_single_thread_in_child)
 
 
-# Fewest rows a decoding batch is padded to; see ByteToSpanLSTM.decode.
-MIN_ROWS = 16
-
-
 class ByteToSpanLSTM(nn.Module):
-    min_rows = MIN_ROWS
+    # Fewest rows a decoding batch is padded to; see decode().
+    min_rows = 16
 
     def __init__(
         self,
