@@ -80,7 +80,8 @@ def make_bts_ner(
     max_spans_per_segment: decoding stops after this many spans per segment
         (None: half the segment length); bounds decoding time.
     quantize: predict with an int8 dynamically quantized copy of the LSTM and
-        output layer (CPU only; faster, small accuracy cost: see BENCHMARKS.md).
+        output layer (CPU only; small accuracy cost; faster or slower depending on
+        the CPU: see BENCHMARKS.md).
     """
     return ByteToSpanNER(
         nlp.vocab,
