@@ -22,19 +22,10 @@ from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer
 
 from .alignment import ByteText
-from .bts_model import ensure_built, quantized_copy, set_dropout
+from .decoding import ByteSpans
 from .gold import TOO_LONG, UNANNOTATED, check_gold_spans
-from .decoding import ByteSpans, SegmentSpans, ownership, parse_outputs, stitch
-from .segments import (
-    SegmentBatch,
-    WindowSampler,
-    inference_offsets,
-    random_windows,
-    window_batch,
-    split_batch,
-    training_segments,
-)
-from .span_vocab import SpanVocab
+from .heads import head_for
+from .segments import WindowSampler, random_windows, split_batch
 from .token_alignment import trim_whitespace
 
 # Default training windows: one per 20 possible offsets (each byte in ~3 windows per epoch).
@@ -134,8 +125,9 @@ class ByteToSpanPipe(TrainablePipe):
         return self.model.attrs["segment_length"]
 
     @property
-    def span_vocab(self) -> SpanVocab:
-        return SpanVocab(self.segment_length, len(self.labels))
+    def head(self):
+        """The model's span head (seq2seq or tagging), for the current labels."""
+        return head_for(self.model, len(self.labels), self.cfg, self.training_windows)
 
     def add_label(self, label: str) -> int:
         if not isinstance(label, str):
@@ -196,8 +188,8 @@ class ByteToSpanPipe(TrainablePipe):
 
     def training_batch(
         self, examples: Iterable[Example], rng: Optional[numpy.random.Generator] = None
-    ) -> SegmentBatch:
-        """Training windows with targets from the examples' reference docs.
+    ):
+        """Training segments with targets from the examples' reference docs.
 
         Faulty gold spans are repaired or skipped (see ``gold.py``); the first
         of each kind is reported with its document and offsets, and all are
@@ -206,7 +198,7 @@ class ByteToSpanPipe(TrainablePipe):
         if rng is None:
             # Drawn from numpy's global state so that fix_random_seed applies.
             rng = numpy.random.default_rng(numpy.random.randint(2**31))
-        vocab = self.span_vocab
+        head = self.head
         label_ids = {label: i for i, label in enumerate(self.labels)}
         found: Counter = Counter()
         first: Dict[str, str] = {}
@@ -227,19 +219,17 @@ class ByteToSpanPipe(TrainablePipe):
             text = ByteText(doc.text)
             b_starts, b_ends = text.chars_to_bytes(gold.starts, gold.ends)
             ids = numpy.asarray([label_ids[n] for n in gold.labels], dtype=numpy.int64)
-            fits = (b_ends - b_starts) <= vocab.k
+            longest = head.max_span_bytes
+            fits = numpy.ones(len(ids), dtype=bool) if longest is None else (b_ends - b_starts) <= longest
             for j in numpy.flatnonzero(~fits).tolist():
                 found[TOO_LONG] += 1
                 first.setdefault(
                     TOO_LONG,
                     f"{where}: chars [{gold.starts[j]}, {gold.ends[j]}) label {gold.labels[j]!r} "
-                    f"has {b_ends[j] - b_starts[j]} bytes > segment_length={vocab.k}; skipped",
+                    f"has {b_ends[j] - b_starts[j]} bytes > segment_length={longest}; skipped",
                 )
-            offsets = self.training_windows(len(text), vocab.k, rng)
             batches.append(
-                training_segments(
-                    text.as_array(), b_starts[fits], b_ends[fits], ids[fits], offsets, vocab
-                )
+                head.document_batch(text.as_array(), b_starts[fits], b_ends[fits], ids[fits], rng)
             )
         for kind, count in found.items():
             if not self.skipped[kind]:
@@ -248,7 +238,7 @@ class ByteToSpanPipe(TrainablePipe):
                     f"{first[kind]}. Further ones are counted in `nlp.get_pipe({self.name!r}).skipped`"
                 )
             self.skipped[kind] += count
-        return SegmentBatch.concat(batches, vocab.k)
+        return head.concat(batches)
 
     def update(
         self,
@@ -269,7 +259,7 @@ class ByteToSpanPipe(TrainablePipe):
         if len(batch) == 0:
             return losses
         self._quantized = None
-        set_dropout(self.model, drop)
+        self.head.set_dropout(self.model, drop)
         total = 0.0
         # Gradients accumulate over chunks: one optimizer step per update.
         for part in split_batch(len(batch), self.cfg["max_batch_segments"]):
@@ -301,47 +291,15 @@ class ByteToSpanPipe(TrainablePipe):
     def predict(self, docs: Iterable[Doc]) -> List[CharSpans]:
         """Spans of each doc, in character offsets, with label ids and probabilities."""
         self._require_model()
-        docs = list(docs)
-        k, overlap = self.segment_length, self.cfg["overlap"]
         texts = [ByteText(doc.text) for doc in docs]
-        arrays = [t.as_array() for t in texts]
-        seg_doc, seg_offset, own_lo, own_hi = [], [], [], []
-        for i, text in enumerate(texts):
-            offsets = inference_offsets(len(text), k, overlap)
-            lo, hi = ownership(offsets, k)
-            seg_doc.append(numpy.full(len(offsets), i, dtype=numpy.int64))
-            seg_offset.append(offsets)
-            own_lo.append(lo)
-            own_hi.append(hi)
-        seg_doc, seg_offset, own_lo, own_hi = (
-            numpy.concatenate(a) if a else numpy.zeros((0,), dtype=numpy.int64)
-            for a in (seg_doc, seg_offset, own_lo, own_hi)
-        )
-        parsed = []
-        model = self._prediction_model()
-        for part in split_batch(len(seg_doc), self.cfg["max_batch_segments"]):
-            batch = _segment_inputs(arrays, seg_doc[part], seg_offset[part], k)
-            batch.max_spans = self.cfg["max_spans_per_segment"]
-            outputs, probs = model.predict(batch)
-            spans = parse_outputs(outputs, probs, self.span_vocab)
-            spans.segment += part.start
-            parsed.append(spans)
-        merged = SegmentSpans(
-            *(
-                numpy.concatenate([getattr(p, f) for p in parsed])
-                if parsed
-                else numpy.zeros((0,), dtype=numpy.int64)
-                for f in ("segment", "starts", "lengths", "labels", "probs")
-            )
-        )
-        byte_spans = stitch(merged, seg_doc, seg_offset, own_lo, own_hi, len(docs))
+        byte_spans = self.head.predict(self._prediction_model(), [t.as_array() for t in texts])
         return [_to_chars(t, s) for t, s in zip(texts, byte_spans)]
 
     def _prediction_model(self) -> Model:
         if not self.cfg.get("quantize"):
             return self.model
         if self._quantized is None:
-            self._quantized = quantized_copy(self.model)
+            self._quantized = self.head.quantized_copy(self.model)
         return self._quantized
 
     def label_names(self, ids: numpy.ndarray) -> List[str]:
@@ -382,16 +340,12 @@ class ByteToSpanPipe(TrainablePipe):
         """Build the torch layer for the stored labels, so weights can load."""
         if self.labels and not self.model.layers:
             self.model.set_dim("nO", len(self.labels), force=True)
-            ensure_built(self.model)
+            self.head.ensure_built(self.model)
 
     def _load_model_bytes(self, data: bytes, source: str) -> None:
         self._ensure_model()
         # Described before loading: Thinc restores saved attrs before the weights fail.
-        attrs = self.model.attrs
-        expected = (
-            f"{len(self.labels)} labels {list(self.labels)}, width {attrs['width']}, "
-            f"depth {attrs['depth']}, segment_length {attrs['segment_length']}"
-        )
+        expected = f"{len(self.labels)} labels {list(self.labels)}, {self.head.describe(self.model)}"
         self._quantized = None
         try:
             self.model.from_bytes(data)
@@ -439,19 +393,6 @@ class ByteToSpanPipe(TrainablePipe):
 
         util.from_disk(path, {"cfg": load_cfg, "model": load_model}, exclude)
         return self
-
-
-def _segment_inputs(
-    arrays: List[numpy.ndarray], seg_doc: numpy.ndarray, seg_offset: numpy.ndarray, k: int
-) -> SegmentBatch:
-    """Materialize only the given segments' bytes: memory scales with the batch."""
-    bounds = numpy.flatnonzero(numpy.diff(seg_doc)) + 1
-    parts = [
-        window_batch(arrays[int(docs[0])], offsets, k)
-        for docs, offsets in zip(numpy.split(seg_doc, bounds), numpy.split(seg_offset, bounds))
-        if len(docs)
-    ]
-    return SegmentBatch.concat(parts, k)
 
 
 def _text_start(text: str, n: int = 30) -> str:

@@ -3,7 +3,7 @@
 Used by the workflow in ``project.yml``::
 
     python -m spacy_bts.corpora ner SRC DEST.spacy [--sents-per-doc 10] [--optional]
-    python -m spacy_bts.corpora pos SRC.conllu DEST.spacy [--sents-per-doc 10]
+    python -m spacy_bts.corpora pos SRC.conllu DEST.spacy [--sents-per-doc 10] [--no-spaces]
     python -m spacy_bts.corpora merge DEST.spacy SRC.spacy [SRC.spacy ...] [--skip-missing]
 
 ``--optional`` / ``--skip-missing`` let a step work without a licence-restricted
@@ -14,7 +14,10 @@ columns, e.g. Dutch ``-DOCSTART- -DOCSTART- O``) delimit documents; files
 without them (Spanish) are grouped into documents of ``--sents-per-doc``
 sentences. IOB1 and IOB2 tags both work. POS: CoNLL-U multiword tokens are kept
 as their surface form (e.g. Portuguese "no", not "em o") so that ``doc.text``
-is the original text.
+is the original text. ``--no-spaces`` is for treebanks of scripts written
+without spaces whose files do not mark it (first UD Chinese-GSD: no ``# text``,
+no ``SpaceAfter=No``): ``doc.text`` is then the words joined without any space,
+within and between sentences.
 """
 import argparse
 import re
@@ -46,9 +49,30 @@ def ner_docs(text: str, sents_per_doc: int = 10) -> List[Doc]:
     return [doc for doc in docs if len(doc)]
 
 
-def pos_docs(text: str, sents_per_doc: int = 10) -> List[Doc]:
-    """Documents of ``sents_per_doc`` sentences from CoNLL-U (UPOS in column 4)."""
-    return list(conllu_to_docs(text, n_sents=sents_per_doc, merge_subtokens=True, no_print=True))
+def pos_docs(text: str, sents_per_doc: int = 10, no_spaces: bool = False) -> List[Doc]:
+    """Documents of ``sents_per_doc`` sentences from CoNLL-U (UPOS in column 4).
+
+    ``no_spaces``: no space after any word, nor between sentences.
+    """
+    if not no_spaces:
+        return list(conllu_to_docs(text, n_sents=sents_per_doc, merge_subtokens=True, no_print=True))
+    # Grouped here: spaCy's converter puts a space between sentences, which unspaced text has not.
+    sents = list(conllu_to_docs(no_space_after(text), n_sents=1, merge_subtokens=True, no_print=True))
+    return [
+        Doc.from_docs(sents[i : i + sents_per_doc], ensure_whitespace=False)
+        for i in range(0, len(sents), sents_per_doc)
+    ]
+
+
+def no_space_after(conllu: str) -> str:
+    """CoNLL-U with ``SpaceAfter=No`` in the MISC column of every word and multiword token."""
+    lines = conllu.split("\n")
+    for i, line in enumerate(lines):
+        cols = line.split("\t")
+        if len(cols) == 10 and not line.startswith("#") and "SpaceAfter=No" not in cols[9]:
+            cols[9] = "SpaceAfter=No" if cols[9] == "_" else f"{cols[9]}|SpaceAfter=No"
+            lines[i] = "\t".join(cols)
+    return "\n".join(lines)
 
 
 def main(argv=None) -> None:
@@ -60,6 +84,8 @@ def main(argv=None) -> None:
         p.add_argument("dest", type=Path)
         p.add_argument("--sents-per-doc", type=int, default=10)
         p.add_argument("--optional", action="store_true", help="skip a missing SRC")
+        if name == "pos":
+            p.add_argument("--no-spaces", action="store_true", help="words joined without spaces (e.g. Chinese)")
     p = sub.add_parser("merge")
     p.add_argument("dest", type=Path)
     p.add_argument("srcs", type=Path, nargs="+")
@@ -77,8 +103,11 @@ def main(argv=None) -> None:
             merged.merge(DocBin().from_disk(src))
         docs = len(merged)
     else:
-        convert = ner_docs if args.command == "ner" else pos_docs
-        found = convert(read_text(args.src), args.sents_per_doc)
+        text = read_text(args.src)
+        if args.command == "ner":
+            found = ner_docs(text, args.sents_per_doc)
+        else:
+            found = pos_docs(text, args.sents_per_doc, args.no_spaces)
         if not found:
             sys.exit(f"{args.src}: no documents found")
         merged = DocBin(docs=found)

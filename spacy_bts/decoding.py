@@ -85,6 +85,17 @@ def ownership(offsets: numpy.ndarray, k: int) -> "tuple[numpy.ndarray, numpy.nda
     return lo, hi
 
 
+def central_ownership(offsets: numpy.ndarray, k: int, n_bytes: int) -> "tuple[numpy.ndarray, numpy.ndarray]":
+    """Owned byte range ``[lo, hi)`` of each segment when every byte is read from
+    the segment in which it is most central (nearest segment centre; ties: the
+    later segment). The ranges tile ``[0, n_bytes)``."""
+    offsets = numpy.asarray(offsets, dtype=numpy.int64)
+    bounds = (offsets[:-1] + offsets[1:] + k) // 2
+    lo = numpy.concatenate([[0], bounds]).astype(numpy.int64)
+    hi = numpy.concatenate([bounds, [n_bytes]]).astype(numpy.int64)
+    return lo, hi
+
+
 def stitch(
     spans: SegmentSpans,
     seg_doc: numpy.ndarray,

@@ -17,16 +17,23 @@ from .token_alignment import (
     split_tokens_at,
 )
 
-# The paper's NER settings (sections 3.4, 4.1, 6.3).
+# Byte encoder + per-byte BILUO head: learns in CPU hours (BENCHMARKS.md). The
+# paper's seq2seq model is configs/ner_paper.cfg (spacy-bts.ByteToSpan.v1).
 DEFAULT_NER_MODEL_CONFIG = """
 [model]
-@architectures = "spacy-bts.ByteToSpan.v1"
-width = 320
-depth = 4
-segment_length = 60
+@architectures = "spacy-bts.ByteTagger.v1"
+segment_length = 256
 dropout = 0.3
-byte_dropout = 0.3
+byte_dropout = 0.05
 mixed_precision = false
+
+[model.encoder]
+@architectures = "spacy-bts.BiLSTMEncoder.v1"
+embed_width = 64
+ngram_sizes = [2,3,4]
+ngram_buckets = 8192
+hidden = 128
+depth = 2
 """
 DEFAULT_NER_MODEL = Config().from_str(DEFAULT_NER_MODEL_CONFIG)["model"]
 

@@ -24,16 +24,23 @@ from .token_alignment import char_spans, merge_tokens_to, split_tokens_at
 
 UPOS_TAGS = frozenset(tag for tag in POS_IDS if tag)
 
-# The paper's POS settings (sections 3.4, 4.1, 6.3).
+# Byte encoder + per-byte BILUO head: learns in CPU hours (BENCHMARKS.md). The
+# paper's seq2seq model is configs/pos_paper.cfg (spacy-bts.ByteToSpan.v1).
 DEFAULT_POS_MODEL_CONFIG = """
 [model]
-@architectures = "spacy-bts.ByteToSpan.v1"
-width = 320
-depth = 4
-segment_length = 60
-dropout = 0.2
-byte_dropout = 0.2
+@architectures = "spacy-bts.ByteTagger.v1"
+segment_length = 256
+dropout = 0.3
+byte_dropout = 0.05
 mixed_precision = false
+
+[model.encoder]
+@architectures = "spacy-bts.BiLSTMEncoder.v1"
+embed_width = 64
+ngram_sizes = [2,3,4]
+ngram_buckets = 8192
+hidden = 128
+depth = 2
 """
 DEFAULT_POS_MODEL = Config().from_str(DEFAULT_POS_MODEL_CONFIG)["model"]
 

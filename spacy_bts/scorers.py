@@ -1,11 +1,12 @@
 """Scorers of the BTS components, on exact character offsets.
 
 A tokenizer-free model is judged on the character offsets it predicts, so
-entities are compared as ``(start_char, end_char, label)`` triples rather than
-through a token alignment. On pre-tokenized corpora such as CoNLL the two agree.
+entities and POS-tagged words are compared as ``(start_char, end_char, label)``
+triples rather than through a token alignment. On pre-tokenized corpora such as
+CoNLL the two agree.
 """
 from collections import defaultdict
-from typing import Any, Dict, Iterable, Set, Tuple
+from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
 from spacy.scorer import PRFScore, Scorer
 from spacy.tokens import Doc
@@ -41,26 +42,40 @@ def score_ner(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
     return scores
 
 
-def predicted_char_spans(doc: Doc, spans_key: str) -> Set[Tuple[int, int]]:
-    """The exact predicted offsets a BTS component stored with its span group."""
-    if spans_key not in doc.spans:
-        return set()
+def predicted_words(doc: Doc, spans_key: Optional[str]) -> Set[CharSpan]:
+    """``(start, end, UPOS)`` of the predicted words.
+
+    A BTS component's words are the exact offsets it stored with its span group
+    (``attrs["char_spans"]``; its spans are cut to tokens); any other tagger's
+    words are its tokens.
+    """
+    if spans_key is None or spans_key not in doc.spans:
+        return {(t.idx, t.idx + len(t.text), t.pos_) for t in doc if not t.is_space}
     group = doc.spans[spans_key]
     offsets = group.attrs.get("char_spans")
     if offsets is None:
-        return {(s.start_char, s.end_char) for s in group}
-    return {(int(s), int(e)) for s, e in offsets}
+        offsets = [(s.start_char, s.end_char) for s in group]
+    return {(int(s), int(e), span.label_) for (s, e), span in zip(offsets, group)}
 
 
-def score_pos(examples: Iterable[Example], *, spans_key: str = "bts_pos", **kwargs) -> Dict[str, Any]:
-    """``pos_acc`` on spaCy tokens plus word-segmentation P/R/F of predicted spans."""
+def score_pos(examples: Iterable[Example], *, spans_key: Optional[str] = "bts_pos", **kwargs) -> Dict[str, Any]:
+    """POS scores of any tagger on raw text.
+
+    ``pos_span_p/r/f``: exact ``(word span, UPOS)`` matches between gold and
+    predicted words, as the CoNLL 2018 shared task scores UPOS (on surface words);
+    ``word_seg_p/r/f``: the same without the tag; ``pos_acc``: spaCy's score on
+    the predicted tokens that align to one gold token.
+    """
     examples = list(examples)
     scores = Scorer.score_token_attr(examples, "pos", **kwargs)
-    segmentation = PRFScore()
+    tagged, segmented = PRFScore(), PRFScore()
     for example in examples:
-        gold = {(t.idx, t.idx + len(t.text)) for t in example.reference if not t.is_space}
-        segmentation.score_set(predicted_char_spans(example.predicted, spans_key), gold)
-    scores.update(_prf("word_seg", segmentation))
+        gold = {(t.idx, t.idx + len(t.text), t.pos_) for t in example.reference if not t.is_space}
+        pred = predicted_words(example.predicted, spans_key)
+        tagged.score_set(pred, gold)
+        segmented.score_set({w[:2] for w in pred}, {w[:2] for w in gold})
+    scores.update(_prf("pos_span", tagged))
+    scores.update(_prf("word_seg", segmented))
     return scores
 
 

@@ -73,6 +73,19 @@ def window_batch(data: numpy.ndarray, offsets: numpy.ndarray, k: int) -> Segment
     return SegmentBatch(*_windows(data, offsets, k))
 
 
+def segment_inputs(
+    arrays: List[numpy.ndarray], seg_doc: numpy.ndarray, seg_offset: numpy.ndarray, k: int
+) -> SegmentBatch:
+    """Materialize only the given segments' bytes: memory scales with the batch."""
+    bounds = numpy.flatnonzero(numpy.diff(seg_doc)) + 1
+    parts = [
+        window_batch(arrays[int(docs[0])], offsets, k)
+        for docs, offsets in zip(numpy.split(seg_doc, bounds), numpy.split(seg_offset, bounds))
+        if len(docs)
+    ]
+    return SegmentBatch.concat(parts, k)
+
+
 def inference_offsets(n_bytes: int, k: int, overlap: int) -> numpy.ndarray:
     """Start offsets of the overlapping inference segments of a text.
 

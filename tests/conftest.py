@@ -16,6 +16,20 @@ SMALL_MODEL = {
     "dropout": 0.0,
     "byte_dropout": 0.0,
 }
+SMALL_TAGGER = {
+    "@architectures": "spacy-bts.ByteTagger.v1",
+    "segment_length": 64,
+    "dropout": 0.0,
+    "byte_dropout": 0.0,
+    "encoder": {
+        "@architectures": "spacy-bts.BiLSTMEncoder.v1",
+        "embed_width": 32,
+        "ngram_buckets": 512,
+        "hidden": 32,
+        "depth": 1,
+    },
+}
+SMALL_MODELS = {"seq2seq": SMALL_MODEL, "tagging": SMALL_TAGGER}
 EVERY_WINDOW = {"@misc": "spacy-bts.sliding_windows.v1", "stride": 1}
 
 
@@ -43,21 +57,21 @@ def train(nlp, examples, max_steps=1000, learn_rate=0.01):
     return max_steps
 
 
-def overfit(factory, make_examples):
+def overfit(factory, make_examples, head="seq2seq"):
     fix_random_seed(0)
     nlp = spacy.blank("xx")
-    nlp.add_pipe(factory, config={"model": SMALL_MODEL, "training_windows": EVERY_WINDOW})
+    nlp.add_pipe(factory, config={"model": SMALL_MODELS[head], "training_windows": EVERY_WINDOW})
     train(nlp, make_examples(nlp))
     return nlp
 
 
-@pytest.fixture(scope="session")
-def trained_ner():
-    """A small bts_ner overfitted on the multilingual sentences."""
-    return overfit("bts_ner", ner_examples)
+@pytest.fixture(scope="session", params=sorted(SMALL_MODELS))
+def trained_ner(request):
+    """A small bts_ner (each head) overfitted on the multilingual sentences."""
+    return overfit("bts_ner", ner_examples, request.param)
 
 
-@pytest.fixture(scope="session")
-def trained_pos():
-    """A small bts_pos overfitted on the multilingual sentences."""
-    return overfit("bts_pos", pos_examples)
+@pytest.fixture(scope="session", params=sorted(SMALL_MODELS))
+def trained_pos(request):
+    """A small bts_pos (each head) overfitted on the multilingual sentences."""
+    return overfit("bts_pos", pos_examples, request.param)

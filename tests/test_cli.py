@@ -8,13 +8,17 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
+from conftest import SMALL_TAGGER
 from fixtures import ner_examples, pos_examples
 
 ROOT = Path(__file__).parent.parent
 CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
 TINY = [
-    "--components.{c}.model.width", "32",
-    "--components.{c}.model.depth", "1",
+    "--components.{c}.model.segment_length", "64",
+    "--components.{c}.model.encoder.embed_width", "16",
+    "--components.{c}.model.encoder.ngram_buckets", "64",
+    "--components.{c}.model.encoder.hidden", "16",
+    "--components.{c}.model.encoder.depth", "1",
     "--training.max_steps", "30",
     "--training.eval_frequency", "15",
 ]
@@ -88,6 +92,6 @@ def test_init_labels_feeds_initialize(corpus, tmp_path):
     labels = json.loads((tmp_path / "labels" / "bts_ner.json").read_text())
     assert labels == ["LOC", "ORG", "PER"]
     nlp = spacy.blank("xx")
-    ner = nlp.add_pipe("bts_ner", config={"model": {"width": 16, "depth": 1}})
+    ner = nlp.add_pipe("bts_ner", config={"model": SMALL_TAGGER})
     ner.initialize(lambda: ner_examples(nlp), labels=labels + ["MISC"])
     assert ner.labels == ("LOC", "ORG", "PER", "MISC")

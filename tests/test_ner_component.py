@@ -150,7 +150,7 @@ def test_training_reads_reference_offsets_not_predicted_tokens():
     # The predicted doc cannot hold the entities; the reference can.
     assert len(japanese[0].predicted) < 4
     batch = ner.training_batch(japanese)
-    stop = ner.span_vocab.stop
+    stop = ner.head.vocab.stop
     assert len(batch) and any((row != stop).any() and row[0] != stop for row in batch.targets)
 
 

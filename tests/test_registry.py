@@ -15,7 +15,8 @@ def test_entry_points_work_in_a_fresh_interpreter():
         nlp = spacy.blank("xx")
         nlp.add_pipe("bts_ner")
         nlp.add_pipe("bts_pos")
-        for name in ("spacy-bts.ByteToSpan.v1", "spacy-bts.PositionalByteToSpan.v1"):
+        for name in ("spacy-bts.ByteToSpan.v1", "spacy-bts.PositionalByteToSpan.v1",
+                     "spacy-bts.ByteTagger.v1", "spacy-bts.BiLSTMEncoder.v1", "spacy-bts.ConvEncoder.v1"):
             registry.architectures.get(name)
         registry.scorers.get("spacy-bts.ner_scorer.v1")
         registry.scorers.get("spacy-bts.pos_scorer.v1")
@@ -31,13 +32,15 @@ def test_entry_points_work_in_a_fresh_interpreter():
 def test_config_round_trip():
     nlp = spacy.blank("xx")
     nlp.add_pipe("bts_ner", config={"threshold": 0.25, "alignment_mode": "expand"})
-    nlp.add_pipe("bts_pos", config={"retokenize": True, "model": {"depth": 2}})
+    nlp.add_pipe("bts_pos", config={"retokenize": True, "model": {"encoder": {"depth": 3}}})
     config = Config().from_str(nlp.config.to_str())
     restored = spacy.blank("xx").from_config(config)
     assert restored.config["components"] == nlp.config["components"]
     assert restored.get_pipe("bts_ner").cfg["alignment_mode"] == "expand"
-    assert restored.get_pipe("bts_pos").model.attrs["depth"] == 2
-    assert nlp.get_pipe("bts_ner").model.attrs["width"] == 320  # paper defaults
+    assert restored.get_pipe("bts_pos").model.attrs["encoder_settings"]["depth"] == 3
+    # Default: byte BiLSTM encoder with the per-byte tagging head.
+    assert nlp.get_pipe("bts_ner").model.attrs["head"] == "tagging"
+    assert nlp.get_pipe("bts_ner").model.attrs["encoder_kind"] == "bilstm"
 
 
 def test_bad_settings_name_the_setting():

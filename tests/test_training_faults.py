@@ -54,7 +54,7 @@ def test_trailing_whitespace_is_trimmed_and_reported():
     # is exactly "Paris" (bytes 6-11): trimmed, not shifted.
     assert len(batch) == 1
     row = batch.targets[0]
-    decoded = pipe.span_vocab.decode_triples(row[row != IGNORE][:-1].reshape(-1, 3))
+    decoded = pipe.head.vocab.decode_triples(row[row != IGNORE][:-1].reshape(-1, 3))
     assert decoded.tolist() == [[6, 5, 0]]
 
 

@@ -1,5 +1,8 @@
 import pytest
 
+from spacy.tokens import DocBin
+from spacy.vocab import Vocab
+
 from spacy_bts.corpora import main as corpora_main
 from spacy_bts.corpora import ner_docs, pos_docs, read_text
 from spacy_bts.evaluation import results_table
@@ -38,6 +41,18 @@ CONLLU = """# text = Vi ao mercado.
 
 """
 
+# Like the first UD Chinese-GSD release: no "# text", no SpaceAfter=No, yet written without spaces.
+ZH_CONLLU = """1\t懷孕期\t_\tNOUN\tNN\t_\t2\tnsubj\t_\t_
+2\t為\t_\tVERB\tVC\t_\t0\troot\t_\t_
+3\t421\t_\tNUM\tCD\t_\t2\tobj\t_\t_
+4\t.\t_\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+1\t他\t_\tPRON\tPRP\t_\t2\tnsubj\t_\t_
+2\t看\t_\tVERB\tVV\t_\t0\troot\t_\t_
+3\t.\t_\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+"""
+
 
 def test_any_docstart_line_delimits_documents():
     docs = ner_docs(DUTCH_STYLE)
@@ -63,6 +78,21 @@ def test_multiword_tokens_keep_surface_text():
     assert doc.text.rstrip() == "Vi ao mercado."  # spaCy separates sentences by a space
     assert [t.text for t in doc] == ["Vi", "ao", "mercado", "."]
     assert doc[0].pos_ == "VERB" and doc[2].pos_ == "NOUN"
+
+
+def test_unspaced_script_has_no_spaces_within_or_between_sentences(tmp_path):
+    assert pos_docs(ZH_CONLLU)[0].text == "懷孕期 為 421 . 他 看 . "  # what spaCy's converter alone gives
+    (doc,) = pos_docs(ZH_CONLLU, no_spaces=True)
+    assert doc.text == "懷孕期為421.他看."
+    assert [t.whitespace_ for t in doc] == [""] * 7
+    assert [t.pos_ for t in doc] == ["NOUN", "VERB", "NUM", "PUNCT", "PRON", "VERB", "PUNCT"]
+    assert [s.text for s in doc.sents] == ["懷孕期為421.", "他看."]
+    assert [d.text for d in pos_docs(ZH_CONLLU, sents_per_doc=1, no_spaces=True)] == ["懷孕期為421.", "他看."]
+    src = tmp_path / "zh-ud-dev.conllu"
+    src.write_text(ZH_CONLLU, encoding="utf8")
+    corpora_main(["pos", str(src), str(tmp_path / "zh.spacy"), "--no-spaces"])
+    (saved,) = DocBin().from_disk(tmp_path / "zh.spacy").get_docs(Vocab())
+    assert saved.text == "懷孕期為421.他看."
 
 
 def test_latin1_fallback(tmp_path, capsys):
@@ -93,8 +123,14 @@ def test_results_table_and_report():
     assert "| en | 50.00 | 25.00 | 33.33 | 40.00 | 20.00 | 26.67 | 86.50 |" in table
     readme = "intro\n<!-- results:start -->\nold\n<!-- results:end -->\nrest\n"
     assert insert(readme, table) == f"intro\n<!-- results:start -->\n{table.strip()}\n<!-- results:end -->\nrest\n"
-    pos = results_table("pos", {"fi_tdt-test": {"pos_acc": 0.5}, "en_ewt-test": {"pos_acc": 0.7}}, "m", {"en_ewt"})
-    assert "| fi_tdt | none (zero-shot) | – | – | 50.00 | – |" in pos
-    assert "| en_ewt | yes |" in pos and "Average test POS accuracy: 60.00 over 2" in pos
+    pos_scores = {
+        "fi_tdt-test": {"pos_span_f": 0.4, "word_seg_f": 0.9, "pos_acc": 0.5},
+        "en_ewt-test": {"pos_span_f": 0.6, "pos_acc": 0.7},
+    }
+    pos = results_table("pos", pos_scores, "m", {"en_ewt"})
+    assert "| treebank | training data | dev UPOS F1 | dev word-seg F1 | dev POS acc | test UPOS F1 |" in pos
+    assert "| fi_tdt | none (zero-shot) | – | – | – | 40.00 | 90.00 | 50.00 |" in pos
+    assert "| en_ewt | yes | – | – | – | 60.00 | – | 70.00 |" in pos
+    assert "Average test UPOS F1: 50.00 over 2 treebanks; POS accuracy: 60.00 over 2" in pos
     with pytest.raises(ValueError, match="results:start"):
         insert("no markers", table)

@@ -1,0 +1,162 @@
+"""Thinc wiring of the byte tagger: an encoder with a per-byte BILUO head.
+
+The model maps a ``TagBatch`` to the mean per-byte cross-entropy when it
+carries targets (training), or to per-byte tag log-probabilities (prediction).
+The PyTorch module is created in the init callback once the number of labels
+(dim ``nO``) is known; ``ensure_built`` creates it again before serialized
+weights are loaded. Dropout follows Thinc's convention: the ``dropout_rate``
+attribute, which spaCy sets from ``[training] dropout``.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy
+from spacy.util import registry
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2
+from thinc.util import xp2torch
+
+from .biluo import n_tags
+from .encoders import EncoderSpec
+
+
+@dataclass
+class TagBatch:
+    """Segments of ``k`` bytes (PAD-filled) and optional per-byte tag targets."""
+
+    inputs: numpy.ndarray  # (n_segments, k) int64
+    targets: Optional[numpy.ndarray] = None  # (n_segments, k) int64, IGNORE_TAG where unknown
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+    def select(self, index) -> "TagBatch":
+        return TagBatch(self.inputs[index], None if self.targets is None else self.targets[index])
+
+
+@registry.architectures("spacy-bts.ByteTagger.v1")
+def build_byte_tagger(
+    encoder: EncoderSpec,
+    segment_length: int = 256,
+    dropout: float = 0.2,
+    byte_dropout: float = 0.05,
+    mixed_precision: bool = False,
+    nO: Optional[int] = None,
+) -> Model[TagBatch, object]:
+    """A byte encoder and a per-byte BILUO tag layer, decoded by constrained Viterbi.
+
+    encoder: a byte encoder architecture, e.g. ``spacy-bts.BiLSTMEncoder.v1``.
+    segment_length: bytes per segment; segments overlap by the component's
+        ``overlap`` at inference and each byte is read from the segment in
+        which it is most central, so spans may be of any length.
+    dropout: default dropout rate (``[training] dropout`` overrides it).
+    byte_dropout: fraction of input bytes replaced by DROP in training.
+    mixed_precision: autocast to half precision on GPU.
+    nO: number of labels; set by the component's ``initialize``.
+    """
+    name = "spacy-bts.ByteTagger.v1"
+    if not isinstance(encoder, EncoderSpec):
+        raise ValueError(f"{name}: encoder must be a byte encoder architecture, got {type(encoder).__name__}")
+    if segment_length < 2:
+        raise ValueError(f"{name}: segment_length must be >= 2, got {segment_length}")
+    for arg, value in (("dropout", dropout), ("byte_dropout", byte_dropout)):
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"{name}: {arg} must be in [0, 1), got {value}")
+    return Model(
+        "byte_tagger",
+        forward,
+        init=init,
+        dims={"nO": nO},
+        attrs={
+            "architecture": name,
+            "head": "tagging",
+            "encoder_kind": encoder.kind,
+            "encoder_settings": dict(encoder.settings),
+            "segment_length": segment_length,
+            "dropout_rate": dropout,
+            "byte_dropout": byte_dropout,
+            "mixed_precision": mixed_precision,
+        },
+    )
+
+
+def init(model: Model, X=None, Y=None) -> None:
+    ensure_built(model)
+
+
+def ensure_built(model: Model) -> None:
+    """Create the PyTorch layer if it does not exist yet (needs dim ``nO``)."""
+    if model.layers:
+        return
+    from .pytorch_tagger import ByteTaggerModule
+
+    spec = EncoderSpec(model.attrs["encoder_kind"], model.attrs["encoder_settings"])
+    dropout = model.attrs["dropout_rate"]
+    module = ByteTaggerModule(
+        spec.build(dropout), n_tags(model.get_dim("nO")), dropout, model.attrs["byte_dropout"]
+    )
+    model._layers.append(
+        PyTorchWrapper_v2(
+            module,
+            convert_inputs=_convert_inputs,
+            convert_outputs=_convert_outputs,
+            mixed_precision=model.attrs["mixed_precision"],
+        )
+    )
+
+
+def torch_module(model: Model):
+    """The wrapped ``ByteTaggerModule`` (the model must be built)."""
+    return model.layers[0].shims[0]._model
+
+
+def quantized_copy(model: Model) -> Model:
+    """A prediction-only copy with int8 dynamic quantization of the LSTM and linear layers (CPU)."""
+    import copy
+
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    device = str(model.layers[0].shims[0].device)
+    if device != "cpu":
+        raise ValueError(f"byte_tagger: int8 quantization runs on CPU only, the model is on {device}")
+    module = quantize_dynamic(
+        copy.deepcopy(torch_module(model)).eval(), {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8
+    )
+    # Activations are quantized per batch, so results depend on the batch anyway.
+    module.min_rows = 1
+    wrapper = PyTorchWrapper_v2(module, convert_inputs=_convert_inputs, convert_outputs=_convert_outputs)
+    return Model("byte_tagger_int8", forward, layers=[wrapper], attrs=dict(model.attrs))
+
+
+def forward(model: Model, batch: TagBatch, is_train: bool):
+    if is_train:
+        if batch.targets is None:
+            raise ValueError("byte_tagger: training needs a TagBatch with targets")
+        torch_module(model).set_dropout(model.attrs["dropout_rate"])
+    return model.layers[0](batch, is_train)
+
+
+def _convert_inputs(model: Model, batch: TagBatch, is_train: bool):
+    device = model.shims[0].device
+
+    def to_torch(array):
+        return xp2torch(numpy.ascontiguousarray(array, dtype=numpy.int64), device=device)
+
+    kwargs = {} if batch.targets is None else {"targets": to_torch(batch.targets)}
+    return ArgsKwargs(args=(to_torch(batch.inputs),), kwargs=kwargs), lambda d_inputs: batch
+
+
+def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
+    _, outputs = inputs_outputs
+    if is_train:
+        loss = outputs
+
+        def backprop(d_loss: float) -> ArgsKwargs:
+            return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": loss.new_tensor(d_loss)})
+
+        return float(loss.detach().cpu()), backprop
+    return outputs.cpu().numpy(), _no_backprop
+
+
+def _no_backprop(d_outputs):
+    raise ValueError("byte_tagger: prediction is not differentiable")
