@@ -13,6 +13,7 @@ from spacy.util import registry
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2
 from thinc.util import xp2torch
 
+from .encoders import EncoderSpec
 from .segments import SegmentBatch
 
 Decoded = Tuple[numpy.ndarray, numpy.ndarray]
@@ -64,6 +65,32 @@ def build_positional_byte_to_span(
     )
 
 
+@registry.architectures("spacy-bts.EncoderByteToSpan.v1")
+def build_encoder_byte_to_span(
+    encoder: EncoderSpec,
+    width: int = 256,
+    depth: int = 2,
+    segment_length: int = 60,
+    dropout: float = 0.1,
+    byte_dropout: float = 0.1,
+    positional: bool = True,
+    mixed_precision: bool = False,
+    nO: Optional[int] = None,
+) -> Model[SegmentBatch, object]:
+    """The paper's seq2seq span generator on a byte encoder (e.g.
+    ``spacy-bts.BiLSTMEncoder.v1``): the ``depth`` x ``width`` LSTM reads the
+    encoder's states, then emits ``[start, length, label]`` triples. Arguments as
+    ``ByteToSpan.v1``; ``positional`` adds the learned position features.
+    """
+    name = "spacy-bts.EncoderByteToSpan.v1"
+    if not isinstance(encoder, EncoderSpec):
+        raise ValueError(f"{name}: encoder must be a byte encoder architecture, got {type(encoder).__name__}")
+    model = _build(name, width, depth, segment_length, dropout, byte_dropout, mixed_precision, positional, nO)
+    model.attrs["encoder_kind"] = encoder.kind
+    model.attrs["encoder_settings"] = dict(encoder.settings)
+    return model
+
+
 def _build(name, width, depth, segment_length, dropout, byte_dropout, mixed_precision, positional, nO):
     if segment_length < 2:
         raise ValueError(f"{name}: segment_length must be >= 2, got {segment_length}")
@@ -98,10 +125,15 @@ def ensure_built(model: Model) -> None:
     """Create the PyTorch layer if it does not exist yet (needs dim ``nO``)."""
     if model.layers:
         return
-    from .pytorch_bts import ByteToSpanLSTM
+    from .pytorch_bts import ByteToSpanLSTM, EncodedByteToSpanLSTM
 
     n_labels = model.get_dim("nO")
-    module = ByteToSpanLSTM(
+    kwargs = {}
+    if "encoder_kind" in model.attrs:
+        spec = EncoderSpec(model.attrs["encoder_kind"], model.attrs["encoder_settings"])
+        kwargs["encoder"] = spec.build(model.attrs["dropout"])
+    module = (EncodedByteToSpanLSTM if kwargs else ByteToSpanLSTM)(
+        **kwargs,
         n_labels=n_labels,
         width=model.attrs["width"],
         depth=model.attrs["depth"],

@@ -90,6 +90,8 @@ def central_ownership(offsets: numpy.ndarray, k: int, n_bytes: int) -> "tuple[nu
     the segment in which it is most central (nearest segment centre; ties: the
     later segment). The ranges tile ``[0, n_bytes)``."""
     offsets = numpy.asarray(offsets, dtype=numpy.int64)
+    if not len(offsets):
+        return offsets.copy(), offsets.copy()
     bounds = (offsets[:-1] + offsets[1:] + k) // 2
     lo = numpy.concatenate([[0], bounds]).astype(numpy.int64)
     hi = numpy.concatenate([bounds, [n_bytes]]).astype(numpy.int64)

@@ -76,19 +76,33 @@ def make_bts_ner(
 ) -> "ByteToSpanNER":
     """Create a ``bts_ner`` component.
 
+    The model is a byte tagger (``spacy-bts.ByteTagger.v1``, the default) or
+    the paper's seq2seq head (``spacy-bts.ByteToSpan.v1``,
+    ``spacy-bts.PositionalByteToSpan.v1``); each setting says which it applies to.
+
     spans_key: ``doc.spans`` key for all predicted entities (with their scores).
-    threshold: minimum span probability (start x length x label) to keep a span.
+    threshold: minimum span score to keep a span. Byte tagger: the geometric
+        mean of the span's per-byte tag probabilities; seq2seq head: the span
+        probability (start x length x label).
     alignment_mode: "split" (default) splits tokens at predicted boundaries so
         ``doc.ents`` carries the exact predicted offsets; "expand", "contract"
         or "strict" align to the existing tokens as ``Doc.char_span`` does.
-    overlap: bytes shared by consecutive inference segments (None: half a segment).
-    training_windows: how training windows are sampled (see ``segments.py``).
-    max_batch_segments: segments per forward pass; bounds memory.
-    max_spans_per_segment: decoding stops after this many spans per segment
-        (None: half the segment length); bounds decoding time.
-    quantize: predict with an int8 dynamically quantized copy of the LSTM and
-        output layer (CPU only; small accuracy cost; faster or slower depending on
-        the CPU: see BENCHMARKS.md).
+    overlap: both heads: bytes shared by consecutive inference segments (None:
+        half a segment). The byte tagger reads each byte from the segment in
+        which it is most central; the seq2seq head keeps each span from the
+        segment owning its last byte.
+    training_windows: seq2seq head only: how training windows are sampled (see
+        ``segments.py``). The byte tagger ignores it: it tiles each training
+        document from a random phase, so an epoch reads every byte about once.
+    max_batch_segments: both heads: segments per forward pass; bounds memory
+        (in training, gradients accumulate over the chunks).
+    max_spans_per_segment: seq2seq head only: decoding stops after this many
+        spans per segment (None: half the segment length); bounds decoding
+        time. The byte tagger decodes whole documents with no such limit.
+    quantize: both heads: predict with an int8 dynamically quantized copy of
+        the model's LSTM and linear layers (CPU only; results can vary with the
+        batch; accuracy cost and speed, measured with the seq2seq head, in
+        BENCHMARKS.md: faster or slower depending on the CPU).
     """
     return ByteToSpanNER(
         nlp.vocab,

@@ -83,11 +83,18 @@ def make_bts_pos(
 ) -> "ByteToSpanTagger":
     """Create a ``bts_pos`` component.
 
+    The model is a byte tagger (``spacy-bts.ByteTagger.v1``, the default) or
+    the paper's seq2seq head (``spacy-bts.ByteToSpan.v1``,
+    ``spacy-bts.PositionalByteToSpan.v1``).
+
     spans_key: ``doc.spans`` key for the predicted words (label = UPOS).
-    threshold: minimum span probability to keep a predicted word.
+    threshold: minimum span score to keep a predicted word (byte tagger: the
+        geometric mean of its per-byte tag probabilities; seq2seq head: its
+        probability, start x length x label).
     retokenize: re-cut the Doc's tokens to the predicted words.
-    overlap, training_windows, max_batch_segments, max_spans_per_segment, quantize:
-        as for ``bts_ner``.
+    overlap, max_batch_segments, quantize: both heads, as for ``bts_ner``.
+    training_windows, max_spans_per_segment: seq2seq head only, as for
+        ``bts_ner`` (the byte tagger ignores them).
     """
     return ByteToSpanTagger(
         nlp.vocab,

@@ -188,6 +188,28 @@ class ByteToSpanLSTM(nn.Module):
         return outputs[:n_seg], probs[:n_seg]
 
 
+class EncodedByteToSpanLSTM(ByteToSpanLSTM):
+    """The seq2seq head on any byte encoder: the LSTM stack first reads the
+    encoder's states (projected to its width) instead of byte embeddings, then
+    generates spans exactly as ``ByteToSpanLSTM``."""
+
+    def __init__(self, encoder: nn.Module, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        width = self.embed.embedding_dim
+        self.project = nn.Linear(encoder.width, width)
+
+    def set_dropout(self, rate: float) -> None:
+        super().set_dropout(rate)
+        self.encoder.set_dropout(rate)
+
+    def _embed_bytes(self, inputs: torch.Tensor) -> torch.Tensor:
+        x = self.project(self.encoder(inputs))
+        if self.position is not None:
+            x = x + self.position.weight[: inputs.shape[1]]
+        return x
+
+
 def quantized_int8(module: ByteToSpanLSTM) -> ByteToSpanLSTM:
     """A copy for CPU inference with int8 dynamic quantization of the LSTM and
     output layer (weights int8, activations quantized on the fly)."""

@@ -28,8 +28,11 @@ def main(output: Path, steps: int = 400) -> None:
     nlp.add_pipe(
         "bts_ner",
         config={
-            "model": {"width": 64, "depth": 1, "dropout": 0.0, "byte_dropout": 0.0},
-            "training_windows": {"@misc": "spacy-bts.sliding_windows.v1", "stride": 1},
+            "model": {
+                "dropout": 0.0,
+                "byte_dropout": 0.0,
+                "encoder": {"embed_width": 32, "ngram_buckets": 512, "hidden": 32, "depth": 1},
+            },
         },
     )
     examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in SENTENCES]

@@ -15,6 +15,7 @@ ROOT = Path(__file__).parent.parent
 CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
 TINY = [
     "--components.{c}.model.segment_length", "64",
+    "--components.{c}.overlap", "16",
     "--components.{c}.model.encoder.embed_width", "16",
     "--components.{c}.model.encoder.ngram_buckets", "64",
     "--components.{c}.model.encoder.hidden", "16",

@@ -54,7 +54,11 @@ def test_segment_batching_does_not_change_results(ner):
 
 def test_cutting_at_segment_boundaries_changes_nothing(ner):
     """With overlap 0, segments start every k bytes; a cut at a multiple of k on a
-    character boundary leaves every segment (and so every span) unchanged."""
+    character boundary leaves every segment (and so every span) unchanged.
+    Seq2seq head only: the tagging head decodes the whole document at once, so a
+    span may run across the cut."""
+    if ner.head.name != "seq2seq":
+        pytest.skip("the tagging head's spans may cross segment boundaries")
     ner.cfg["overlap"] = 0
     k = ner.segment_length
     text = long_text()

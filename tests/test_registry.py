@@ -48,4 +48,4 @@ def test_bad_settings_name_the_setting():
     with pytest.raises(ValueError, match="alignment_mode"):
         nlp.add_pipe("bts_ner", config={"alignment_mode": "sideways"})
     with pytest.raises(ValueError, match="overlap"):
-        nlp.add_pipe("bts_ner", name="n2", config={"overlap": 60})
+        nlp.add_pipe("bts_ner", name="n2", config={"overlap": 256})
