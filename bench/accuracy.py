@@ -24,7 +24,7 @@ def main(argv=None) -> None:
     parser.add_argument("--metrics", type=Path, default=Path("metrics"))
     args = parser.parse_args(argv)
     m = args.metrics
-    systems = [("BTS", "ner"), ("BTS small", "ner_small"), ("spaCy CNN", "ner_baseline")]
+    systems = [("BTS", "ner"), ("BTS seq2seq head", "ner_seq2seq"), ("spaCy CNN", "ner_baseline")]
     print("| language | " + " | ".join(f"{name} dev F1 | {name} test F1" for name, _ in systems)
           + " | paper BTS test F1 |")
     print("| --- " * (2 * len(systems) + 2) + "|")
@@ -32,11 +32,15 @@ def main(argv=None) -> None:
         cells = [read(m / run, f"{lang}-{split}", "ents_f") for _, run in systems for split in ("dev", "test")]
         print(f"| {lang} | " + " | ".join(cells) + f" | {PAPER_NER_TEST_F1[lang]:.2f} |")
     print()
-    print("| treebank | BTS test POS acc | spaCy CNN test POS acc |")
-    print("| --- | --- | --- |")
+    # Raw text: each system finds the words itself. UPOS F1 = exact (word span, tag).
+    columns = [("UPOS F1", "pos_span_f"), ("word-seg F1", "word_seg_f"), ("POS acc", "pos_acc")]
+    header = [f"{system} test {name}" for name, _ in columns for system in ("BTS", "spaCy CNN")]
+    print("| treebank | " + " | ".join(header) + " |")
+    print("| --- " * (len(header) + 1) + "|")
     runs = sorted(p.stem for p in (m / "pos").glob("*-test.json"))
     for run in runs:
-        print(f"| {run[: -len('-test')]} | {read(m / 'pos', run, 'pos_acc')} | {read(m / 'pos_baseline', run, 'pos_acc')} |")
+        cells = [read(m / d, run, key) for _, key in columns for d in ("pos", "pos_baseline")]
+        print(f"| {run[: -len('-test')]} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
