@@ -1,6 +1,8 @@
-"""What ``bts_ner`` and ``bts_pos`` share: segmenting, training, prediction, IO.
+"""What ``bts_ner`` and ``bts_pos`` share: gold checks, training, prediction, IO.
 
-Training segments are built from each example's *reference* text and gold
+Segmenting and decoding belong to the model's span head (``heads.py``: the
+per-byte tagging head or the seq2seq head); the pipe gives it byte arrays and
+gold byte spans and gets scored byte spans back. Training segments are built from each example's *reference* text and gold
 character offsets (converted to bytes), never from the predicted tokenization,
 so gold spans the tokenizer cannot represent are not lost.
 """
@@ -274,7 +276,7 @@ class ByteToSpanPipe(TrainablePipe):
         return losses
 
     def get_loss(self, examples: Iterable[Example], scores) -> Tuple[float, float]:
-        """Mean per-segment cross-entropy of the examples (no update)."""
+        """The head's training loss on the examples (no update): per segment (seq2seq) or per byte (tagging)."""
         self._require_model()
         batch = self.training_batch(examples)
         if len(batch) == 0:
