@@ -12,17 +12,13 @@ counted). Runs go one after another, so they get the same machine.
 """
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-import spacy
 from spacy.schemas import ConfigSchemaTraining
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 from thinc.api import fix_random_seed
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def score_key(nlp) -> str:

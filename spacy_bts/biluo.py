@@ -15,10 +15,11 @@ any length. The grammar has a shape that makes each step O(labels): every
 O/B/U tag may only follow an "ended" tag (O, L or U, or the text's start), and
 I/L-label-l only B/I-label-l.
 """
-from dataclasses import dataclass
 from typing import List, Sequence
 
 import numpy
+
+from .decoding import ByteSpans
 
 IGNORE_TAG = -1
 
@@ -42,16 +43,6 @@ def spans_to_tags(
     tags[ends[multi] - 1] = 1 + 2 * n_labels + labels[multi]  # L
     tags[starts[~multi]] = 1 + 3 * n_labels + labels[~multi]  # U
     return tags
-
-
-@dataclass
-class TaggedSpans:
-    """Decoded byte spans of one text, with label ids and scores."""
-
-    starts: numpy.ndarray
-    ends: numpy.ndarray
-    labels: numpy.ndarray
-    probs: numpy.ndarray
 
 
 def viterbi(log_probs: Sequence[numpy.ndarray], n_labels: int) -> List[numpy.ndarray]:
@@ -120,7 +111,7 @@ def viterbi(log_probs: Sequence[numpy.ndarray], n_labels: int) -> List[numpy.nda
     return result
 
 
-def tags_to_spans(tags: numpy.ndarray, log_probs: numpy.ndarray, n_labels: int) -> TaggedSpans:
+def tags_to_spans(tags: numpy.ndarray, log_probs: numpy.ndarray, n_labels: int) -> ByteSpans:
     """Spans of a well-formed tag sequence; a span's score is the geometric mean of
     its bytes' tag probabilities."""
     n = n_labels
@@ -131,7 +122,7 @@ def tags_to_spans(tags: numpy.ndarray, log_probs: numpy.ndarray, n_labels: int) 
     chosen = log_probs[numpy.arange(len(tags)), tags] if len(tags) else numpy.zeros(0)
     cumulative = numpy.concatenate([[0.0], numpy.cumsum(chosen, dtype=numpy.float64)])
     mean = (cumulative[ends] - cumulative[starts]) / numpy.maximum(ends - starts, 1)
-    return TaggedSpans(
+    return ByteSpans(
         starts.astype(numpy.int64),
         ends.astype(numpy.int64),
         labels.astype(numpy.int64),

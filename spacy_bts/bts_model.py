@@ -10,11 +10,11 @@ from typing import Optional, Tuple
 
 import numpy
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2
-from thinc.util import xp2torch
+from thinc.api import ArgsKwargs, Model
 
 from .encoders import EncoderSpec
 from .segments import SegmentBatch
+from .torch_wiring import check_rates, int8_copy, int_tensor, loss_output, torch_module, wrap
 
 Decoded = Tuple[numpy.ndarray, numpy.ndarray]
 
@@ -96,9 +96,7 @@ def _build(name, width, depth, segment_length, dropout, byte_dropout, mixed_prec
         raise ValueError(f"{name}: segment_length must be >= 2, got {segment_length}")
     if width < 1 or depth < 1:
         raise ValueError(f"{name}: width and depth must be >= 1, got {width}, {depth}")
-    for arg, value in (("dropout", dropout), ("byte_dropout", byte_dropout)):
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"{name}: {arg} must be in [0, 1), got {value}")
+    check_rates(name, dropout=dropout, byte_dropout=byte_dropout)
     return Model(
         "byte_to_span",
         forward,
@@ -142,37 +140,12 @@ def ensure_built(model: Model) -> None:
         byte_dropout=model.attrs["byte_dropout"],
         positional=model.attrs["positional"],
     )
-    model._layers.append(
-        PyTorchWrapper_v2(
-            module,
-            convert_inputs=_convert_inputs,
-            convert_outputs=_convert_outputs,
-            mixed_precision=model.attrs["mixed_precision"],
-        )
-    )
+    model._layers.append(wrap(module, _convert_inputs, _convert_outputs, model.attrs["mixed_precision"]))
 
 
 def quantized_copy(model: Model) -> Model:
-    """A prediction-only copy of a built model with int8 dynamic quantization.
-
-    Runs on CPU only; the float model stays the one trained and serialized.
-    """
-    from .pytorch_bts import quantized_int8
-
-    device = str(model.layers[0].shims[0].device)
-    if device != "cpu":
-        raise ValueError(f"byte_to_span: int8 quantization runs on CPU only, the model is on {device}")
-    wrapper = PyTorchWrapper_v2(
-        quantized_int8(torch_module(model)),
-        convert_inputs=_convert_inputs,
-        convert_outputs=_convert_outputs,
-    )
-    return Model("byte_to_span_int8", forward, layers=[wrapper], attrs=dict(model.attrs))
-
-
-def torch_module(model: Model):
-    """The wrapped ``ByteToSpanLSTM`` (the model must be built)."""
-    return model.layers[0].shims[0]._model
+    """A prediction-only int8 copy of a built model (CPU only)."""
+    return int8_copy(model, forward, _convert_inputs, _convert_outputs)
 
 
 def set_dropout(model: Model, rate: Optional[float]) -> None:
@@ -188,29 +161,19 @@ def forward(model: Model, batch: SegmentBatch, is_train: bool):
 
 
 def _convert_inputs(model: Model, batch: SegmentBatch, is_train: bool):
-    device = model.shims[0].device
-
-    def to_torch(array):
-        return xp2torch(numpy.ascontiguousarray(array, dtype=numpy.int64), device=device)
-
     kwargs = {}
     if batch.targets is not None:
-        kwargs["targets"] = to_torch(batch.targets)
+        kwargs["targets"] = int_tensor(model, batch.targets)
     elif batch.max_spans is not None:
         kwargs["max_spans"] = batch.max_spans
-    args = (to_torch(batch.inputs), to_torch(batch.n_valid))
+    args = (int_tensor(model, batch.inputs), int_tensor(model, batch.n_valid))
     return ArgsKwargs(args=args, kwargs=kwargs), lambda d_inputs: batch
 
 
 def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
     _, outputs = inputs_outputs
     if is_train:
-        loss = outputs
-
-        def backprop(d_loss: float) -> ArgsKwargs:
-            return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": loss.new_tensor(d_loss)})
-
-        return float(loss.detach().cpu()), backprop
+        return loss_output(outputs)
     decoded, probs = outputs
     return (decoded.cpu().numpy(), probs.cpu().numpy()), _no_backprop
 

@@ -18,10 +18,11 @@ that overlap with different offsets or labels are all kept (``doc.ents``
 resolves such conflicts by probability).
 """
 from dataclasses import dataclass
-from typing import List
+from typing import List, Sequence
 
 import numpy
 
+from .segments import inference_offsets
 from .span_vocab import SpanVocab
 
 
@@ -96,6 +97,33 @@ def central_ownership(offsets: numpy.ndarray, k: int, n_bytes: int) -> "tuple[nu
     lo = numpy.concatenate([[0], bounds]).astype(numpy.int64)
     hi = numpy.concatenate([bounds, [n_bytes]]).astype(numpy.int64)
     return lo, hi
+
+
+@dataclass
+class SegmentPlan:
+    """The inference segments of a batch of texts, flattened: each one's text,
+    start offset and owned byte range ``[own_lo, own_hi)``."""
+
+    doc: numpy.ndarray
+    offset: numpy.ndarray
+    own_lo: numpy.ndarray
+    own_hi: numpy.ndarray
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+
+def plan_segments(lengths: Sequence[int], k: int, overlap: int, central: bool) -> SegmentPlan:
+    """Segments of texts of ``lengths`` bytes (``inference_offsets``), owned by the
+    last-byte rule (``ownership``) or, with ``central``, by ``central_ownership``."""
+    parts = []
+    for i, n_bytes in enumerate(lengths):
+        offsets = inference_offsets(n_bytes, k, overlap)
+        lo, hi = central_ownership(offsets, k, n_bytes) if central else ownership(offsets, k)
+        parts.append((numpy.full(len(offsets), i, dtype=numpy.int64), offsets, lo, hi))
+    if not parts:
+        return SegmentPlan(*(numpy.zeros((0,), dtype=numpy.int64) for _ in range(4)))
+    return SegmentPlan(*(numpy.concatenate(column) for column in zip(*parts)))
 
 
 def stitch(

@@ -5,11 +5,12 @@ import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
-from thinc.api import Config, Model
+from thinc.api import Model
 
 from .base_component import DEFAULT_WINDOW_RATE, ByteToSpanPipe, CharSpans
 from .scorers import score_ner
 from .segments import WindowSampler
+from .tagger_model import DEFAULT_TAGGER_MODEL
 from .token_alignment import (
     ALIGNMENT_MODES,
     char_spans,
@@ -17,32 +18,12 @@ from .token_alignment import (
     split_tokens_at,
 )
 
-# Byte encoder + per-byte BILUO head: learns in CPU hours (BENCHMARKS.md). The
-# paper's seq2seq model is configs/ner_paper.cfg (spacy-bts.ByteToSpan.v1).
-DEFAULT_NER_MODEL_CONFIG = """
-[model]
-@architectures = "spacy-bts.ByteTagger.v1"
-segment_length = 256
-dropout = 0.3
-byte_dropout = 0.05
-mixed_precision = false
-
-[model.encoder]
-@architectures = "spacy-bts.BiLSTMEncoder.v1"
-embed_width = 64
-ngram_sizes = [2,3,4]
-ngram_buckets = 8192
-hidden = 128
-depth = 2
-"""
-DEFAULT_NER_MODEL = Config().from_str(DEFAULT_NER_MODEL_CONFIG)["model"]
-
 
 @Language.factory(
     "bts_ner",
     assigns=["doc.ents", "token.ent_iob", "token.ent_type", "doc.spans"],
     default_config={
-        "model": DEFAULT_NER_MODEL,
+        "model": DEFAULT_TAGGER_MODEL,
         "spans_key": "bts_ner",
         "threshold": 0.0,
         "alignment_mode": "split",

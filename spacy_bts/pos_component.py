@@ -15,41 +15,22 @@ from spacy.language import Language
 from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
-from thinc.api import Config, Model
+from thinc.api import Model
 
 from .base_component import DEFAULT_WINDOW_RATE, ByteToSpanPipe, CharSpans
 from .scorers import score_pos
 from .segments import WindowSampler
+from .tagger_model import DEFAULT_TAGGER_MODEL
 from .token_alignment import char_spans, merge_tokens_to, split_tokens_at
 
 UPOS_TAGS = frozenset(tag for tag in POS_IDS if tag)
-
-# Byte encoder + per-byte BILUO head: learns in CPU hours (BENCHMARKS.md). The
-# paper's seq2seq model is configs/pos_paper.cfg (spacy-bts.ByteToSpan.v1).
-DEFAULT_POS_MODEL_CONFIG = """
-[model]
-@architectures = "spacy-bts.ByteTagger.v1"
-segment_length = 256
-dropout = 0.3
-byte_dropout = 0.05
-mixed_precision = false
-
-[model.encoder]
-@architectures = "spacy-bts.BiLSTMEncoder.v1"
-embed_width = 64
-ngram_sizes = [2,3,4]
-ngram_buckets = 8192
-hidden = 128
-depth = 2
-"""
-DEFAULT_POS_MODEL = Config().from_str(DEFAULT_POS_MODEL_CONFIG)["model"]
 
 
 @Language.factory(
     "bts_pos",
     assigns=["token.pos", "doc.spans"],
     default_config={
-        "model": DEFAULT_POS_MODEL,
+        "model": DEFAULT_TAGGER_MODEL,
         "spans_key": "bts_pos",
         "threshold": 0.0,
         "retokenize": False,

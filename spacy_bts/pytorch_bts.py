@@ -210,9 +210,10 @@ class EncodedByteToSpanLSTM(ByteToSpanLSTM):
         return x
 
 
-def quantized_int8(module: ByteToSpanLSTM) -> ByteToSpanLSTM:
+def quantized_int8(module: nn.Module) -> nn.Module:
     """A copy for CPU inference with int8 dynamic quantization of the LSTM and
-    output layer (weights int8, activations quantized on the fly)."""
+    linear layers (weights int8, activations quantized on the fly); used for both
+    heads' modules, which pad prediction batches to ``min_rows``."""
     from torch.ao.quantization import quantize_dynamic
 
     quantized = quantize_dynamic(copy.deepcopy(module).eval(), {nn.LSTM, nn.Linear}, dtype=torch.qint8)

@@ -5,9 +5,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .biluo import IGNORE_TAG
 from .span_vocab import DROP, N_BYTES, PAD
-
-IGNORE_TAG = -1
 
 
 class ByteTaggerModule(nn.Module):

@@ -11,15 +11,8 @@ import numpy
 from thinc.api import Model
 
 from . import bts_model
-from .decoding import ByteSpans, SegmentSpans, ownership, parse_outputs, stitch
-from .segments import (
-    SegmentBatch,
-    WindowSampler,
-    inference_offsets,
-    segment_inputs,
-    split_batch,
-    training_segments,
-)
+from .decoding import ByteSpans, SegmentSpans, parse_outputs, plan_segments, stitch
+from .segments import SegmentBatch, WindowSampler, segment_inputs, split_batch, training_segments
 from .span_vocab import SpanVocab
 
 
@@ -56,22 +49,10 @@ class Seq2SeqHead:
         return f"width {a['width']}, depth {a['depth']}, segment_length {a['segment_length']}"
 
     def predict(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
-        k, overlap = self.k, self.cfg["overlap"]
-        seg_doc, seg_offset, own_lo, own_hi = [], [], [], []
-        for i, data in enumerate(arrays):
-            offsets = inference_offsets(len(data), k, overlap)
-            lo, hi = ownership(offsets, k)
-            seg_doc.append(numpy.full(len(offsets), i, dtype=numpy.int64))
-            seg_offset.append(offsets)
-            own_lo.append(lo)
-            own_hi.append(hi)
-        seg_doc, seg_offset, own_lo, own_hi = (
-            numpy.concatenate(a) if a else numpy.zeros((0,), dtype=numpy.int64)
-            for a in (seg_doc, seg_offset, own_lo, own_hi)
-        )
+        plan = plan_segments([len(data) for data in arrays], self.k, self.cfg["overlap"], central=False)
         parsed = []
-        for part in split_batch(len(seg_doc), self.cfg["max_batch_segments"]):
-            batch = segment_inputs(arrays, seg_doc[part], seg_offset[part], k)
+        for part in split_batch(len(plan), self.cfg["max_batch_segments"]):
+            batch = segment_inputs(arrays, plan.doc[part], plan.offset[part], self.k)
             batch.max_spans = self.cfg["max_spans_per_segment"]
             outputs, probs = model.predict(batch)
             spans = parse_outputs(outputs, probs, self.vocab)
@@ -85,5 +66,5 @@ class Seq2SeqHead:
                 for f in ("segment", "starts", "lengths", "labels", "probs")
             )
         )
-        return stitch(merged, seg_doc, seg_offset, own_lo, own_hi, len(arrays))
+        return stitch(merged, plan.doc, plan.offset, plan.own_lo, plan.own_hi, len(arrays))
 

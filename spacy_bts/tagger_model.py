@@ -12,11 +12,31 @@ from typing import Optional
 
 import numpy
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2
-from thinc.util import xp2torch
+from thinc.api import ArgsKwargs, Config, Model
 
 from .biluo import n_tags
 from .encoders import EncoderSpec
+from .torch_wiring import check_rates, int8_copy, int_tensor, loss_output, torch_module, wrap
+
+# The default model of ``bts_ner`` and ``bts_pos`` (as in configs/ner_cpu.cfg and
+# pos_cpu.cfg); the paper's seq2seq model is configs/*_paper.cfg (spacy-bts.ByteToSpan.v1).
+DEFAULT_TAGGER_CONFIG = """
+[model]
+@architectures = "spacy-bts.ByteTagger.v1"
+segment_length = 256
+dropout = 0.3
+byte_dropout = 0.05
+mixed_precision = false
+
+[model.encoder]
+@architectures = "spacy-bts.BiLSTMEncoder.v1"
+embed_width = 64
+ngram_sizes = [2,3,4]
+ngram_buckets = 8192
+hidden = 128
+depth = 2
+"""
+DEFAULT_TAGGER_MODEL = Config().from_str(DEFAULT_TAGGER_CONFIG)["model"]
 
 
 @dataclass
@@ -58,9 +78,7 @@ def build_byte_tagger(
         raise ValueError(f"{name}: encoder must be a byte encoder architecture, got {type(encoder).__name__}")
     if segment_length < 2:
         raise ValueError(f"{name}: segment_length must be >= 2, got {segment_length}")
-    for arg, value in (("dropout", dropout), ("byte_dropout", byte_dropout)):
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"{name}: {arg} must be in [0, 1), got {value}")
+    check_rates(name, dropout=dropout, byte_dropout=byte_dropout)
     return Model(
         "byte_tagger",
         forward,
@@ -94,38 +112,12 @@ def ensure_built(model: Model) -> None:
     module = ByteTaggerModule(
         spec.build(dropout), n_tags(model.get_dim("nO")), dropout, model.attrs["byte_dropout"]
     )
-    model._layers.append(
-        PyTorchWrapper_v2(
-            module,
-            convert_inputs=_convert_inputs,
-            convert_outputs=_convert_outputs,
-            mixed_precision=model.attrs["mixed_precision"],
-        )
-    )
-
-
-def torch_module(model: Model):
-    """The wrapped ``ByteTaggerModule`` (the model must be built)."""
-    return model.layers[0].shims[0]._model
+    model._layers.append(wrap(module, _convert_inputs, _convert_outputs, model.attrs["mixed_precision"]))
 
 
 def quantized_copy(model: Model) -> Model:
-    """A prediction-only copy with int8 dynamic quantization of the LSTM and linear layers (CPU)."""
-    import copy
-
-    import torch
-    from torch.ao.quantization import quantize_dynamic
-
-    device = str(model.layers[0].shims[0].device)
-    if device != "cpu":
-        raise ValueError(f"byte_tagger: int8 quantization runs on CPU only, the model is on {device}")
-    module = quantize_dynamic(
-        copy.deepcopy(torch_module(model)).eval(), {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8
-    )
-    # Activations are quantized per batch, so results depend on the batch anyway.
-    module.min_rows = 1
-    wrapper = PyTorchWrapper_v2(module, convert_inputs=_convert_inputs, convert_outputs=_convert_outputs)
-    return Model("byte_tagger_int8", forward, layers=[wrapper], attrs=dict(model.attrs))
+    """A prediction-only int8 copy of a built model (CPU only)."""
+    return int8_copy(model, forward, _convert_inputs, _convert_outputs)
 
 
 def forward(model: Model, batch: TagBatch, is_train: bool):
@@ -137,24 +129,14 @@ def forward(model: Model, batch: TagBatch, is_train: bool):
 
 
 def _convert_inputs(model: Model, batch: TagBatch, is_train: bool):
-    device = model.shims[0].device
-
-    def to_torch(array):
-        return xp2torch(numpy.ascontiguousarray(array, dtype=numpy.int64), device=device)
-
-    kwargs = {} if batch.targets is None else {"targets": to_torch(batch.targets)}
-    return ArgsKwargs(args=(to_torch(batch.inputs),), kwargs=kwargs), lambda d_inputs: batch
+    kwargs = {} if batch.targets is None else {"targets": int_tensor(model, batch.targets)}
+    return ArgsKwargs(args=(int_tensor(model, batch.inputs),), kwargs=kwargs), lambda d_inputs: batch
 
 
 def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
     _, outputs = inputs_outputs
     if is_train:
-        loss = outputs
-
-        def backprop(d_loss: float) -> ArgsKwargs:
-            return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": loss.new_tensor(d_loss)})
-
-        return float(loss.detach().cpu()), backprop
+        return loss_output(outputs)
     return outputs.cpu().numpy(), _no_backprop
 
 

@@ -13,8 +13,8 @@ from thinc.api import Model, set_dropout_rate
 
 from . import tagger_model
 from .biluo import IGNORE_TAG, n_tags, spans_to_tags, tags_to_spans, viterbi
-from .decoding import ByteSpans, central_ownership
-from .segments import WindowSampler, inference_offsets, segment_inputs, split_batch
+from .decoding import ByteSpans, plan_segments
+from .segments import WindowSampler, segment_inputs, split_batch
 from .span_vocab import PAD
 from .tagger_model import TagBatch
 
@@ -67,29 +67,13 @@ class TaggingHead:
         return f"encoder {a['encoder_kind']} {a['encoder_settings']}, segment_length {a['segment_length']}"
 
     def predict(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
-        k, overlap = self.k, self.cfg["overlap"]
-        seg_doc, seg_offset, own_lo, own_hi = [], [], [], []
-        for i, data in enumerate(arrays):
-            offsets = inference_offsets(len(data), k, overlap)
-            lo, hi = central_ownership(offsets, k, len(data))
-            seg_doc.append(numpy.full(len(offsets), i, dtype=numpy.int64))
-            seg_offset.append(offsets)
-            own_lo.append(lo)
-            own_hi.append(hi)
-        seg_doc, seg_offset, own_lo, own_hi = (
-            numpy.concatenate(a) if a else numpy.zeros((0,), dtype=numpy.int64)
-            for a in (seg_doc, seg_offset, own_lo, own_hi)
-        )
+        plan = plan_segments([len(data) for data in arrays], self.k, self.cfg["overlap"], central=True)
         emissions = [numpy.empty((len(data), n_tags(self.n_labels)), dtype=numpy.float32) for data in arrays]
-        for part in split_batch(len(seg_doc), self.cfg["max_batch_segments"]):
-            inputs = segment_inputs(arrays, seg_doc[part], seg_offset[part], k).inputs
+        for part in split_batch(len(plan), self.cfg["max_batch_segments"]):
+            inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], self.k).inputs
             log_probs = model.predict(TagBatch(inputs))
             for row, s in enumerate(range(part.start, part.stop)):
-                o, lo, hi = seg_offset[s], own_lo[s], own_hi[s]
-                emissions[seg_doc[s]][lo:hi] = log_probs[row, lo - o : hi - o]
+                o, lo, hi = plan.offset[s], plan.own_lo[s], plan.own_hi[s]
+                emissions[plan.doc[s]][lo:hi] = log_probs[row, lo - o : hi - o]
         paths = viterbi(emissions, self.n_labels)
-        out = []
-        for path, lp in zip(paths, emissions):
-            spans = tags_to_spans(path, lp, self.n_labels)
-            out.append(ByteSpans(spans.starts, spans.ends, spans.labels, spans.probs))
-        return out
+        return [tags_to_spans(path, lp, self.n_labels) for path, lp in zip(paths, emissions)]

@@ -2,7 +2,7 @@
 import spacy
 from thinc.api import fix_random_seed
 
-from conftest import EVERY_WINDOW, train
+from conftest import EVERY_WINDOW, SMALL_TAGGER, train
 from fixtures import NER_SENTENCES, entity_offsets, ner_examples
 
 ENCODED_SEQ2SEQ = {
@@ -11,13 +11,7 @@ ENCODED_SEQ2SEQ = {
     "depth": 1,
     "dropout": 0.0,
     "byte_dropout": 0.0,
-    "encoder": {
-        "@architectures": "spacy-bts.BiLSTMEncoder.v1",
-        "embed_width": 32,
-        "ngram_buckets": 512,
-        "hidden": 32,
-        "depth": 1,
-    },
+    "encoder": SMALL_TAGGER["encoder"],
 }
 
 
