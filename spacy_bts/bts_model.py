@@ -10,7 +10,7 @@ from typing import Optional, Tuple
 
 import numpy
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model
+from thinc.api import ArgsKwargs, Model, set_dropout_rate
 
 from .encoders import EncoderSpec
 from .segments import SegmentBatch
@@ -34,7 +34,8 @@ def build_byte_to_span(
     width: units of the embeddings and of each LSTM layer (paper: 320).
     depth: stacked LSTM layers (paper: 4).
     segment_length: bytes per segment, ``k`` (paper: 60).
-    dropout: dropout on embeddings, between layers and before the softmax.
+    dropout: default dropout rate on embeddings, between layers and before the
+        softmax (``[training] dropout`` overrides it).
     byte_dropout: fraction of input bytes replaced by DROP in training.
     mixed_precision: autocast to half precision on GPU.
     nO: number of labels; set by the component's ``initialize``.
@@ -108,6 +109,8 @@ def _build(name, width, depth, segment_length, dropout, byte_dropout, mixed_prec
             "depth": depth,
             "segment_length": segment_length,
             "dropout": dropout,
+            # Thinc's convention: set_dropout_rate (spaCy: [training] dropout) sets it.
+            "dropout_rate": dropout,
             "byte_dropout": byte_dropout,
             "mixed_precision": mixed_precision,
             "positional": positional,
@@ -149,14 +152,15 @@ def quantized_copy(model: Model) -> Model:
 
 
 def set_dropout(model: Model, rate: Optional[float]) -> None:
-    """Set the dropout rate of a built model (``None``: the architecture's)."""
-    rate = model.attrs["dropout"] if rate is None else rate
-    torch_module(model).set_dropout(rate)
+    """Set the model's dropout rate (``None``: the architecture's)."""
+    set_dropout_rate(model, model.attrs["dropout"] if rate is None else rate)
 
 
 def forward(model: Model, batch: SegmentBatch, is_train: bool):
     if batch.targets is None and is_train:
         raise ValueError("byte_to_span: training needs a SegmentBatch with targets")
+    if is_train:
+        torch_module(model).set_dropout(model.attrs["dropout_rate"])
     return model.layers[0](batch, is_train)
 
 
@@ -171,8 +175,8 @@ def _convert_inputs(model: Model, batch: SegmentBatch, is_train: bool):
 
 
 def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
-    _, outputs = inputs_outputs
-    if is_train:
+    batch, outputs = inputs_outputs
+    if is_train or batch.targets is not None:  # the loss (in prediction: without dropout)
         return loss_output(outputs)
     decoded, probs = outputs
     return (decoded.cpu().numpy(), probs.cpu().numpy()), _no_backprop

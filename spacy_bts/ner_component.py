@@ -1,7 +1,6 @@
 """``bts_ner``: tokenizer-free named entity recognition with Byte-to-Span."""
 from typing import Callable, Iterable, Optional, Sequence
 
-import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -27,6 +26,7 @@ from .token_alignment import (
         "spans_key": "bts_ner",
         "threshold": 0.0,
         "alignment_mode": "split",
+        "overwrite_ents": False,
         "overlap": None,
         "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
         "max_batch_segments": 128,
@@ -48,6 +48,7 @@ def make_bts_ner(
     spans_key: str,
     threshold: float,
     alignment_mode: str,
+    overwrite_ents: bool,
     overlap: Optional[int],
     training_windows: WindowSampler,
     max_batch_segments: int,
@@ -65,9 +66,15 @@ def make_bts_ner(
     threshold: minimum span score to keep a span. Byte tagger: the geometric
         mean of the span's per-byte tag probabilities; seq2seq head: the span
         probability (start x length x label).
-    alignment_mode: "split" (default) splits tokens at predicted boundaries so
-        ``doc.ents`` carries the exact predicted offsets; "expand", "contract"
-        or "strict" align to the existing tokens as ``Doc.char_span`` does.
+    alignment_mode: "split" (default) splits tokens at the boundaries of the
+        entities that go into ``doc.ents``, so they carry the exact predicted
+        offsets (other spans in ``doc.spans`` are expanded to tokens; their
+        exact offsets are in ``attrs["char_spans"]``); "expand", "contract" or
+        "strict" align to the existing tokens as ``Doc.char_span`` does.
+    overwrite_ents: entities already in ``doc.ents`` (e.g. from an
+        ``entity_ruler``) are kept and predictions overlapping them left out
+        (default); with true, as ``entity_ruler``'s ``overwrite_ents``,
+        predictions replace the entities they overlap.
     overlap: both heads: bytes shared by consecutive inference segments (None:
         half a segment). The byte tagger reads each byte from the segment in
         which it is most central; the seq2seq head keeps each span from the
@@ -92,6 +99,7 @@ def make_bts_ner(
         spans_key=spans_key,
         threshold=threshold,
         alignment_mode=alignment_mode,
+        overwrite_ents=overwrite_ents,
         overlap=overlap,
         training_windows=training_windows,
         max_batch_segments=max_batch_segments,
@@ -113,6 +121,7 @@ class ByteToSpanNER(ByteToSpanPipe):
         spans_key: str = "bts_ner",
         threshold: float = 0.0,
         alignment_mode: str = "split",
+        overwrite_ents: bool = False,
         overlap: Optional[int] = None,
         training_windows: Optional[WindowSampler] = None,
         max_batch_segments: int = 128,
@@ -120,10 +129,6 @@ class ByteToSpanNER(ByteToSpanPipe):
         quantize: bool = False,
         scorer: Optional[Callable] = None,
     ) -> None:
-        if alignment_mode not in ALIGNMENT_MODES:
-            raise ValueError(
-                f"[{name}] alignment_mode must be one of {ALIGNMENT_MODES}, got {alignment_mode!r}"
-            )
         super().__init__(
             vocab,
             model,
@@ -136,8 +141,16 @@ class ByteToSpanNER(ByteToSpanPipe):
             max_spans_per_segment=max_spans_per_segment,
             quantize=quantize,
             scorer=scorer or score_ner,
+            alignment_mode=alignment_mode,
+            overwrite_ents=overwrite_ents,
         )
-        self.cfg["alignment_mode"] = alignment_mode
+
+    def _setting_checks(self):
+        return {
+            **super()._setting_checks(),
+            "alignment_mode": (lambda v: v in ALIGNMENT_MODES, f"one of {ALIGNMENT_MODES}"),
+            "overwrite_ents": (lambda v: isinstance(v, bool), "true or false"),
+        }
 
     _task_annotation = "entity (doc.ents or doc.spans[spans_key])"
 
@@ -154,14 +167,47 @@ class ByteToSpanNER(ByteToSpanPipe):
             [e.label_ for e in ents],
         )
 
+    def _unknown_char_spans(self, doc: Doc):
+        # A gold span group is complete; in doc.ents, tokens without an IOB value are
+        # unknown, with their whitespace (it may lie inside an unknown entity).
+        if self.cfg["spans_key"] in doc.spans:
+            return []
+        return [(t.idx, t.idx + len(t.text_with_ws)) for t in doc if t.ent_iob == 0]
+
     def set_annotations(self, docs: Iterable[Doc], predictions: Sequence[CharSpans]) -> None:
-        """Write predicted spans to ``doc.spans`` and a non-overlapping subset to ``doc.ents``."""
+        """Write predicted spans to ``doc.spans`` and a non-overlapping subset to ``doc.ents``.
+
+        Entities already set are kept and predictions overlapping them left out,
+        unless ``overwrite_ents``. With ``alignment_mode="split"`` only the
+        entities going into ``doc.ents`` split tokens.
+        """
         mode = self.cfg["alignment_mode"]
+        overwrite = self.cfg["overwrite_ents"]
         for doc, pred in zip(docs, predictions):
             kept = self.kept_spans(doc, pred)
             labels = self.label_names(kept.labels)
+            probs = kept.probs.tolist()
             if mode == "split":
-                split_tokens_at(doc, numpy.concatenate([kept.starts, kept.ends]))
-            spans = char_spans(doc, kept.starts, kept.ends, labels, mode)
-            group = self.store_span_group(doc, spans, kept)
-            doc.ents = select_non_overlapping(list(group), group.attrs["scores"])
+                preset = [] if overwrite else [(e.start_char, e.end_char) for e in doc.ents]
+                chosen = select_non_overlapping(kept.starts.tolist(), kept.ends.tolist(), probs, preset)
+                split_tokens_at(doc, [o for i in chosen for o in (kept.starts[i], kept.ends[i])])
+                spans = char_spans(doc, kept.starts, kept.ends, labels, "expand")
+            else:
+                spans = char_spans(doc, kept.starts, kept.ends, labels, mode)
+                aligned = [i for i, span in enumerate(spans) if span is not None]
+                preset = [] if overwrite else [(e.start, e.end) for e in doc.ents]
+                chosen = [
+                    aligned[j]
+                    for j in select_non_overlapping(
+                        [spans[i].start for i in aligned],
+                        [spans[i].end for i in aligned],
+                        [probs[i] for i in aligned],
+                        preset,
+                    )
+                ]
+            self.store_span_group(doc, spans, kept)
+            new = [spans[i] for i in chosen if spans[i] is not None]
+            taken = {t for span in new for t in range(span.start, span.end)}
+            # Without overwrite_ents no prediction overlaps a preset entity.
+            old = [e for e in doc.ents if not any(t in taken for t in range(e.start, e.end))]
+            doc.ents = sorted(old + new, key=lambda e: e.start)

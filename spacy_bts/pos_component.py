@@ -124,8 +124,11 @@ class ByteToSpanTagger(ByteToSpanPipe):
             max_spans_per_segment=max_spans_per_segment,
             quantize=quantize,
             scorer=scorer or score_pos,
+            retokenize=retokenize,
         )
-        self.cfg["retokenize"] = retokenize
+
+    def _setting_checks(self):
+        return {**super()._setting_checks(), "retokenize": (lambda v: isinstance(v, bool), "true or false")}
 
     def _validate_labels(self, labels: Sequence[str]) -> None:
         unknown = sorted(set(labels) - UPOS_TAGS)
@@ -138,6 +141,10 @@ class ByteToSpanTagger(ByteToSpanPipe):
 
     def _is_annotated(self, doc: Doc) -> bool:
         return doc.has_annotation("POS")
+
+    def _unknown_char_spans(self, doc: Doc):
+        # A token without a tag is unknown, not "no word here".
+        return [(t.idx, t.idx + len(t.text)) for t in doc if not t.pos_ and not t.is_space]
 
     def _gold_char_spans(self, doc: Doc):
         words = [t for t in doc if t.pos_ and not t.is_space]

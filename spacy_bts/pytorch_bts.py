@@ -8,7 +8,6 @@ layers and before the softmax; byte-dropout replaces input bytes by DROP in
 training only.
 """
 import copy
-import os
 from typing import Optional, Tuple
 
 import torch
@@ -16,15 +15,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from .span_vocab import DROP, GO, IGNORE, N_BYTES, N_SPECIAL_INPUTS, PAD, SpanVocab
-
-
-def _single_thread_in_child() -> None:
-    # A forked child (e.g. nlp.pipe(n_process=2)) inherits the parent's OpenMP
-    # pool state and deadlocks in its first parallel op; one thread avoids it.
-    torch.set_num_threads(1)
-
-
-os.register_at_fork(after_in_child=_single_thread_in_child)
 
 
 class ByteToSpanLSTM(nn.Module):

@@ -1,45 +1,49 @@
 """Scorers of the BTS components, on exact character offsets.
 
-A tokenizer-free model is judged on the character offsets it predicts, so
-entities and POS-tagged words are compared as ``(start_char, end_char, label)``
-triples rather than through a token alignment. On pre-tokenized corpora such as
-CoNLL the two agree.
+A tokenizer-free model is judged on the character offsets it predicts: an
+entity or a POS-tagged word is right only with the gold start and end
+characters, wherever the tokens fall.
 """
-from collections import defaultdict
 from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
-from spacy.scorer import PRFScore, Scorer
+from spacy.scorer import PRFScore, Scorer, get_ner_prf
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
+
+from .token_alignment import split_tokens_at
 
 CharSpan = Tuple[int, int, str]
 
 
 def _prf(prefix: str, score: PRFScore) -> Dict[str, Any]:
-    has_data = score.tp + score.fp + score.fn > 0
-    return {
-        f"{prefix}_p": score.precision if has_data else None,
-        f"{prefix}_r": score.recall if has_data else None,
-        f"{prefix}_f": score.fscore if has_data else None,
-    }
+    """``PRFScore.to_dict`` under ``prefix``; None without any data (as spaCy's scorers)."""
+    return {f"{prefix}_{key}": value if len(score) else None for key, value in score.to_dict().items()}
 
 
 def score_ner(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
-    """``ents_p/r/f`` and ``ents_per_type`` on character offsets."""
-    total = PRFScore()
-    per_type: Dict[str, PRFScore] = defaultdict(PRFScore)
-    for example in examples:
-        gold = {(e.start_char, e.end_char, e.label_) for e in example.reference.ents}
-        pred = {(e.start_char, e.end_char, e.label_) for e in example.predicted.ents}
-        total.score_set(pred, gold)
-        for label in {s[2] for s in gold | pred}:
-            per_type[label].score_set(
-                {s for s in pred if s[2] == label}, {s for s in gold if s[2] == label}
-            )
-    scores = _prf("ents", total)
-    scores["ents_per_type"] = {label: prf.to_dict() for label, prf in sorted(per_type.items())}
+    """spaCy's ``get_ner_prf`` (``ents_p/r/f``, ``ents_per_type``) on exact character offsets.
+
+    As in spaCy, references without entity annotation are not scored, nor
+    predictions over reference tokens with missing annotation.
+    """
+    scores = get_ner_prf([_reference_cut_at_predictions(eg) for eg in examples])
+    if scores["ents_per_type"] is not None:
+        scores["ents_per_type"] = dict(sorted(scores["ents_per_type"].items()))
     return scores
+
+
+def _reference_cut_at_predictions(example: Example) -> Example:
+    """The example, with reference tokens split where a predicted entity begins or
+    ends inside one, so that matching entities by tokens is matching by characters."""
+    reference = example.reference
+    cuts = {o for e in example.predicted.ents for o in (e.start_char, e.end_char)}
+    bounds = {t.idx for t in reference} | {t.idx + len(t) for t in reference}
+    if cuts <= bounds:
+        return example
+    reference = reference.copy()
+    split_tokens_at(reference, cuts)
+    return Example(example.predicted, reference)
 
 
 def predicted_words(doc: Doc, spans_key: Optional[str]) -> Set[CharSpan]:
@@ -63,8 +67,9 @@ def score_pos(examples: Iterable[Example], *, spans_key: Optional[str] = "bts_po
 
     ``pos_span_p/r/f``: exact ``(word span, UPOS)`` matches between gold and
     predicted words, as the CoNLL 2018 shared task scores UPOS (on surface words);
-    ``word_seg_p/r/f``: the same without the tag; ``pos_acc``: spaCy's score on
-    the predicted tokens that align to one gold token.
+    ``word_seg_p/r/f``: the same without the tag (spaCy's ``token_p/r/f`` when the
+    words are the Doc's tokens; a BTS component's words are its span group);
+    ``pos_acc``: spaCy's score on the predicted tokens that align to one gold token.
     """
     examples = list(examples)
     scores = Scorer.score_token_attr(examples, "pos", **kwargs)

@@ -29,8 +29,13 @@ class Seq2SeqHead:
     def max_span_bytes(self) -> int:
         return self.k
 
-    def document_batch(self, data, starts, ends, labels, rng) -> SegmentBatch:
+    def document_batch(self, data, starts, ends, labels, rng, known=None) -> SegmentBatch:
         offsets = self.training_windows(len(data), self.k, rng)
+        if known is not None:
+            # A window holding bytes with missing annotation has unknown targets: skipped.
+            unknown_before = numpy.concatenate([[0], numpy.cumsum(~known)])
+            window_ends = numpy.minimum(offsets + self.k, len(data))
+            offsets = offsets[unknown_before[window_ends] == unknown_before[offsets]]
         return training_segments(data, starts, ends, labels, offsets, self.vocab)
 
     def concat(self, batches: Sequence[SegmentBatch]) -> SegmentBatch:

@@ -22,8 +22,9 @@ from .torch_wiring import check_rates, int8_copy, int_tensor, loss_output, torch
 # pos_cpu.cfg); the paper's seq2seq model is configs/*_paper.cfg (spacy-bts.ByteToSpan.v1).
 DEFAULT_TAGGER_CONFIG = """
 [model]
-@architectures = "spacy-bts.ByteTagger.v1"
+@architectures = "spacy-bts.ByteTagger.v2"
 segment_length = 256
+inference_segment_length = 1024
 dropout = 0.3
 byte_dropout = 0.05
 mixed_precision = false
@@ -53,10 +54,11 @@ class TagBatch:
         return TagBatch(self.inputs[index], None if self.targets is None else self.targets[index])
 
 
-@registry.architectures("spacy-bts.ByteTagger.v1")
-def build_byte_tagger(
+@registry.architectures("spacy-bts.ByteTagger.v2")
+def build_byte_tagger_v2(
     encoder: EncoderSpec,
     segment_length: int = 256,
+    inference_segment_length: int = 1024,
     dropout: float = 0.2,
     byte_dropout: float = 0.05,
     mixed_precision: bool = False,
@@ -65,19 +67,26 @@ def build_byte_tagger(
     """A byte encoder and a per-byte BILUO tag layer, decoded by constrained Viterbi.
 
     encoder: a byte encoder architecture, e.g. ``spacy-bts.BiLSTMEncoder.v1``.
-    segment_length: bytes per segment; segments overlap by the component's
-        ``overlap`` at inference and each byte is read from the segment in
-        which it is most central, so spans may be of any length.
+    segment_length: bytes per training segment.
+    inference_segment_length: bytes per inference segment (>= segment_length).
+        Segments overlap by the component's ``overlap`` and each byte is read
+        from the segment in which it is most central, so spans may be of any
+        length; longer segments waste less of the encoder on overlap.
     dropout: default dropout rate (``[training] dropout`` overrides it).
     byte_dropout: fraction of input bytes replaced by DROP in training.
     mixed_precision: autocast to half precision on GPU.
     nO: number of labels; set by the component's ``initialize``.
     """
-    name = "spacy-bts.ByteTagger.v1"
+    name = "spacy-bts.ByteTagger.v2"
     if not isinstance(encoder, EncoderSpec):
         raise ValueError(f"{name}: encoder must be a byte encoder architecture, got {type(encoder).__name__}")
     if segment_length < 2:
         raise ValueError(f"{name}: segment_length must be >= 2, got {segment_length}")
+    if inference_segment_length < segment_length:
+        raise ValueError(
+            f"{name}: inference_segment_length must be >= segment_length={segment_length}, "
+            f"got {inference_segment_length}"
+        )
     check_rates(name, dropout=dropout, byte_dropout=byte_dropout)
     return Model(
         "byte_tagger",
@@ -90,11 +99,32 @@ def build_byte_tagger(
             "encoder_kind": encoder.kind,
             "encoder_settings": dict(encoder.settings),
             "segment_length": segment_length,
+            "inference_segment_length": inference_segment_length,
             "dropout_rate": dropout,
             "byte_dropout": byte_dropout,
             "mixed_precision": mixed_precision,
         },
     )
+
+
+@registry.architectures("spacy-bts.ByteTagger.v1")
+def build_byte_tagger(
+    encoder: EncoderSpec,
+    segment_length: int = 256,
+    dropout: float = 0.2,
+    byte_dropout: float = 0.05,
+    mixed_precision: bool = False,
+    nO: Optional[int] = None,
+) -> Model[TagBatch, object]:
+    """``spacy-bts.ByteTagger.v2`` with inference segments as long as training ones."""
+    try:
+        model = build_byte_tagger_v2(
+            encoder, segment_length, segment_length, dropout, byte_dropout, mixed_precision, nO
+        )
+    except ValueError as err:
+        raise ValueError(str(err).replace("ByteTagger.v2", "ByteTagger.v1")) from None
+    model.attrs["architecture"] = "spacy-bts.ByteTagger.v1"
+    return model
 
 
 def init(model: Model, X=None, Y=None) -> None:

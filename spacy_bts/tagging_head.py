@@ -37,11 +37,15 @@ class TaggingHead:
 
     def __init__(self, model: Model, n_labels: int, cfg: Dict, training_windows: WindowSampler) -> None:
         self.k = model.attrs["segment_length"]
+        # Models saved before ByteTagger.v2 predict with their training length.
+        self.k_predict = model.attrs.get("inference_segment_length", self.k)
         self.n_labels = n_labels
         self.cfg = cfg
 
-    def document_batch(self, data, starts, ends, labels, rng) -> TagBatch:
+    def document_batch(self, data, starts, ends, labels, rng, known=None) -> TagBatch:
         tags = spans_to_tags(len(data), starts, ends, labels, self.n_labels)
+        if known is not None:
+            tags[~known] = IGNORE_TAG  # missing annotation: no target
         offsets = training_offsets(len(data), self.k, rng)
         return TagBatch(_tiles(data, offsets, self.k, PAD), _tiles(tags, offsets, self.k, IGNORE_TAG))
 
@@ -64,13 +68,15 @@ class TaggingHead:
     @staticmethod
     def describe(model: Model) -> str:
         a = model.attrs
-        return f"encoder {a['encoder_kind']} {a['encoder_settings']}, segment_length {a['segment_length']}"
+        k_predict = a.get("inference_segment_length", a["segment_length"])
+        return f"encoder {a['encoder_kind']} {a['encoder_settings']}, segment_length {a['segment_length']}/{k_predict}"
 
     def predict(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
-        plan = plan_segments([len(data) for data in arrays], self.k, self.cfg["overlap"], central=True)
+        k = self.k_predict
+        plan = plan_segments([len(data) for data in arrays], k, self.cfg["overlap"], central=True)
         emissions = [numpy.empty((len(data), n_tags(self.n_labels)), dtype=numpy.float32) for data in arrays]
         for part in split_batch(len(plan), self.cfg["max_batch_segments"]):
-            inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], self.k).inputs
+            inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], k).inputs
             log_probs = model.predict(TagBatch(inputs))
             for row, s in enumerate(range(part.start, part.stop)):
                 o, lo, hi = plan.offset[s], plan.own_lo[s], plan.own_hi[s]

@@ -96,15 +96,23 @@ def char_spans(
     ]
 
 
-def select_non_overlapping(spans: Sequence[Span], scores: Sequence[float]) -> List[Span]:
-    """Most probable spans first, skipping any that shares a token with one kept."""
-    order = sorted(range(len(spans)), key=lambda i: (-scores[i], spans[i].start, spans[i].end))
-    used = set()
+def select_non_overlapping(
+    starts: Sequence[int],
+    ends: Sequence[int],
+    scores: Sequence[float],
+    blocked: Iterable[Tuple[int, int]] = (),
+) -> List[int]:
+    """Indices of spans kept most probable first, skipping any that overlaps one
+    kept or a ``blocked`` range; in order of start. Offsets are ``[start, end)``
+    in one unit, tokens or characters."""
+    blocked = list(blocked)
+    size = max([0, *(int(e) for e in ends), *(int(e) for _, e in blocked)])
+    used = numpy.zeros(size, dtype=bool)
+    for start, end in blocked:
+        used[start:end] = True
     kept = []
-    for i in order:
-        span = spans[i]
-        tokens = range(span.start, span.end)
-        if not any(t in used for t in tokens):
-            used.update(tokens)
-            kept.append(span)
-    return sorted(kept, key=lambda s: s.start)
+    for i in sorted(range(len(starts)), key=lambda i: (-scores[i], starts[i], ends[i])):
+        if not used[starts[i] : ends[i]].any():
+            used[starts[i] : ends[i]] = True
+            kept.append(i)
+    return sorted(kept, key=lambda i: (starts[i], ends[i]))

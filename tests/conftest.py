@@ -33,19 +33,6 @@ SMALL_MODELS = {"seq2seq": SMALL_MODEL, "tagging": SMALL_TAGGER}
 EVERY_WINDOW = {"@misc": "spacy-bts.sliding_windows.v1", "stride": 1}
 
 
-def pytest_addoption(parser):
-    parser.addoption("--slow", action="store_true", default=False, help="run slow tests")
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption("--slow"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --slow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
-
-
 def train(nlp, examples, max_steps=1000, learn_rate=0.01):
     """Update until the loss is tiny; returns the number of steps taken."""
     optimizer = nlp.initialize(lambda: examples)

@@ -16,7 +16,7 @@ def test_entry_points_work_in_a_fresh_interpreter():
         nlp.add_pipe("bts_ner")
         nlp.add_pipe("bts_pos")
         for name in ("spacy-bts.ByteToSpan.v1", "spacy-bts.PositionalByteToSpan.v1",
-                     "spacy-bts.ByteTagger.v1", "spacy-bts.BiLSTMEncoder.v1", "spacy-bts.ConvEncoder.v1"):
+                     "spacy-bts.ByteTagger.v1", "spacy-bts.ByteTagger.v2", "spacy-bts.BiLSTMEncoder.v1", "spacy-bts.ConvEncoder.v1"):
             registry.architectures.get(name)
         registry.scorers.get("spacy-bts.ner_scorer.v1")
         registry.scorers.get("spacy-bts.pos_scorer.v1")

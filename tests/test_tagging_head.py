@@ -130,3 +130,38 @@ def test_dropout_follows_thincs_dropout_rate():
     from spacy_bts.tagger_model import torch_module
 
     assert torch_module(ner.model).dropout.p == 0.25
+
+
+def test_inference_segments_have_their_own_length(monkeypatch):
+    import spacy_bts.tagging_head as tagging_head
+
+    nlp = spacy.blank("xx")
+    model = dict(SMALL_TAGGER, **{"@architectures": "spacy-bts.ByteTagger.v2"},
+                 segment_length=32, inference_segment_length=128)
+    ner = nlp.add_pipe("bts_ner", config={"model": model, "overlap": 8})
+    nlp.initialize(lambda: ner_examples(nlp))
+    widths = []
+    segment_inputs = tagging_head.segment_inputs
+
+    def recording(arrays, docs, offsets, k):
+        batch = segment_inputs(arrays, docs, offsets, k)
+        widths.append(batch.inputs.shape[1])
+        return batch
+
+    monkeypatch.setattr(tagging_head, "segment_inputs", recording)
+    text = "Ann went to Paris. " * 20
+    doc = nlp(text)
+    assert widths and set(widths) == {128}
+    assert all(0 <= e.start_char < e.end_char <= len(text) for e in doc.ents)
+    assert ner.model.attrs["segment_length"] == 32  # training segments are unchanged
+
+
+def test_inference_segments_cannot_be_shorter_than_training_ones():
+    from spacy_bts.encoders import bilstm_encoder
+    from spacy_bts.tagger_model import build_byte_tagger, build_byte_tagger_v2
+
+    with pytest.raises(ValueError, match="inference_segment_length"):
+        build_byte_tagger_v2(bilstm_encoder(), segment_length=256, inference_segment_length=128)
+    v1 = build_byte_tagger(bilstm_encoder(), segment_length=64)
+    assert v1.attrs["inference_segment_length"] == 64
+    assert v1.attrs["architecture"] == "spacy-bts.ByteTagger.v1"

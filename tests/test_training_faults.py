@@ -46,7 +46,7 @@ def test_trailing_whitespace_is_trimmed_and_reported():
     eg = Example(nlp.make_doc(doc.text), doc)
     batch, messages = caught(lambda: pipe.training_batch([eg]))
     assert any(
-        "leading/trailing whitespace" in m and "document 0 of the batch" in m
+        "leading/trailing whitespace" in m and "not in the corpus read by initialize (text 'I saw Paris" in m
         and "chars [6, 13)" in m and "trimmed to [6, 11)" in m for m in messages
     ), messages
     assert pipe.skipped[gold.TRIMMED] == 1
@@ -69,7 +69,7 @@ def test_empty_and_overlapping_gold_spans_are_skipped_with_offsets():
     text = eg.reference.text
     overlap = [m for m in messages if gold.OVERLAPPING in m]
     empty = [m for m in messages if gold.EMPTY in m]
-    assert overlap and "chars [5, 10) 'Maria'" in overlap[0] and "document 0" in overlap[0]
+    assert overlap and "chars [5, 10) 'Maria'" in overlap[0] and "'Anna Maria lives" in overlap[0]
     at = text.index(" in ") + 1
     assert empty and f"chars [{at}, {at}) '' label 'LOC': skipped" in empty[0]
     assert pipe.skipped[gold.OVERLAPPING] == 1 and pipe.skipped[gold.EMPTY] == 1
@@ -84,8 +84,8 @@ def test_unannotated_docs_and_unknown_labels_are_counted():
     _, messages = caught(lambda: pipe.training_batch([plain, annotated, plain]))
     unannotated = [m for m in messages if gold.UNANNOTATED in m]
     unknown = [m for m in messages if gold.UNKNOWN_LABEL in m]
-    assert unannotated and "2 in this batch" in unannotated[0] and "document 0" in unannotated[0]
-    assert unknown and "document 1" in unknown[0] and "'Oslo' label 'LOC'" in unknown[0]
+    assert unannotated and "2 in this batch" in unannotated[0] and "'No annotation at all.'" in unannotated[0]
+    assert unknown and "'Anna flew to Oslo.'" in unknown[0] and "'Oslo' label 'LOC'" in unknown[0]
     assert pipe.skipped[gold.UNANNOTATED] == 2 and pipe.skipped[gold.UNKNOWN_LABEL] == 1
     # Reported once per kind; later ones are only counted.
     _, again = caught(lambda: pipe.training_batch([plain]))
