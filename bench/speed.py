@@ -1,13 +1,17 @@
 """Speed of a BTS pipeline against spaCy's CNN baseline, measured in one run.
 
     python bench/speed.py --quick          # < 5 min; trains small pipelines first if needed
-    python bench/speed.py                  # full: more batch sizes and repeats, int8 variant
+    python bench/speed.py                  # full: more batch sizes and repeats, float32 and int8 rows
 
 Pipelines: ``--bts`` / ``--baseline`` (default: the workflow's ``training/ner/model-best``
 and ``training/ner_baseline/model-best``); full mode also measures ``--small``
 (``training/ner_small/model-best``, from the ``small`` workflow) when it exists. With
 ``--quick``, the test sets are converted from ``--mirror`` if absent and missing pipelines
 are trained briefly: their speed, not their accuracy, is what is measured then.
+
+BTS components run with ``quantize`` set to the factories' default (``"auto"``:
+bfloat16 for the byte tagger on CPUs with AMX) whatever the stored pipeline says;
+full mode adds rows with ``quantize = false`` (float32) and ``true`` (int8).
 
 Inference: ``nlp.pipe`` over the same test texts (>= ``--words`` words of CoNLL en/es/nl
 test), per batch size; one warm-up pass, then ``--repeats`` timed passes, median reported.
@@ -80,14 +84,13 @@ def child(args) -> None:
     if args.gpu_id >= 0:
         spacy.require_gpu(args.gpu_id)
     nlp = spacy.load(args.model)
+    # Stored pipelines keep the settings they were trained with; measure the given ones.
+    quantize = {"default": "auto", "float32": False, "int8": True}[args.quantize]
     for _, pipe in nlp.pipeline:
         if "max_batch_segments" in getattr(pipe, "cfg", {}):
-            # Stored pipelines keep their training setting; measure the current default.
             pipe.cfg["max_batch_segments"] = args.max_batch_segments
-    if args.quantize:
-        for _, pipe in nlp.pipeline:
-            if "quantize" in getattr(pipe, "cfg", {}):
-                pipe.cfg["quantize"] = True
+        if "quantize" in getattr(pipe, "cfg", {}):
+            pipe.cfg["quantize"] = quantize
     texts, n_words = load_texts(nlp, args.texts, args.words)
     n_bytes = sum(len(t.encode("utf8")) for t in texts)
     result = {"model": args.model, "quantize": args.quantize, "words": n_words, "bytes": n_bytes,
@@ -103,10 +106,10 @@ def child(args) -> None:
         median = statistics.median(seconds)
         result["inference"][str(batch_size)] = {
             "seconds": seconds, "wps": n_words / median, "bytes_per_s": n_bytes / median}
-        log(f"  {Path(args.model).parent.name}{' int8' if args.quantize else ''} batch {batch_size}: "
+        log(f"  {Path(args.model).parent.name} {args.quantize} batch {batch_size}: "
             f"{n_words / median:,.0f} words/s")
     result["inference_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if args.train_updates and Path(args.train).exists() and not args.quantize:
+    if args.train_updates and Path(args.train).exists() and args.quantize == "default":
         batches = train_batches(nlp, args.train, args.train_updates + 2)
         optimizer = nlp.resume_training()
         for batch in batches[:2]:
@@ -168,14 +171,12 @@ def ensure_pipeline(args, path: str, config: str, steps: int) -> str:
     return str(output / "model-best")
 
 
-def measure(args, model: str, quantize: bool = False) -> dict:
+def measure(args, model: str, quantize: str = "default") -> dict:
     cmd = [sys.executable, __file__, "--child", "--model", model, "--threads", str(args.threads),
            "--max-batch-segments", str(args.max_batch_segments),
            "--words", str(args.words), "--repeats", str(args.repeats), "--gpu-id", str(args.gpu_id),
            "--train-updates", str(args.train_updates), "--train", args.train,
-           "--batch-sizes", *map(str, args.batch_sizes), "--texts", *args.texts]
-    if quantize:
-        cmd.append("--quantize")
+           "--batch-sizes", *map(str, args.batch_sizes), "--texts", *args.texts, "--quantize", quantize]
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if done.returncode:
         raise SystemExit(f"measuring {model} failed (exit {done.returncode})")
@@ -225,7 +226,7 @@ def main(argv=None) -> None:
     parser.add_argument("--json-out", type=Path, default=None, help="also write the results here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
-    parser.add_argument("--quantize", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quantize", default="default", choices=["default", "float32", "int8"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.batch_sizes is None:
         args.batch_sizes = [64] if args.quick else [16, 64, 256]
@@ -248,15 +249,18 @@ def main(argv=None) -> None:
     log(f"measuring {bts}")
     results["bts_ner"] = measure(args, bts)
     int8 = not args.quick and not args.no_int8 and args.gpu_id < 0
+    if not args.quick and args.gpu_id < 0:
+        log(f"measuring {bts} with quantize = false")
+        results["bts_ner, quantize = false (float32)"] = measure(args, bts, quantize="float32")
     if int8:
         log(f"measuring {bts} with quantize = true")
-        results["bts_ner, quantize = true (int8)"] = measure(args, bts, quantize=True)
+        results["bts_ner, quantize = true (int8)"] = measure(args, bts, quantize="int8")
     if not args.quick and (ROOT / args.small).exists():
         log(f"measuring {args.small}")
         results["bts_ner small (2 x 128)"] = measure(args, args.small)
         if int8:
             log(f"measuring {args.small} with quantize = true")
-            results["bts_ner small (2 x 128), quantize = true (int8)"] = measure(args, args.small, quantize=True)
+            results["bts_ner small (2 x 128), quantize = true (int8)"] = measure(args, args.small, quantize="int8")
     elif not args.quick:
         log(f"{args.small} not found (run the 'small' workflow): no small-config rows")
     base_size, base_wps, _ = best(results["spaCy CNN ner (baseline)"])
@@ -269,7 +273,8 @@ def main(argv=None) -> None:
     summary = {"bts_wps": round(bts_wps), "baseline_wps": round(base_wps), "ratio": round(bts_wps / base_wps, 3),
                "bts_batch_size": bts_size, "baseline_batch_size": base_size,
                "seconds": round(time.perf_counter() - started, 1)}
-    for key, name in (("int8", "bts_ner, quantize = true (int8)"), ("small", "bts_ner small (2 x 128)"),
+    for key, name in (("float32", "bts_ner, quantize = false (float32)"), ("int8", "bts_ner, quantize = true (int8)"),
+                      ("small", "bts_ner small (2 x 128)"),
                       ("small_int8", "bts_ner small (2 x 128), quantize = true (int8)")):
         if name in results:
             wps = best(results[name])[1]

@@ -50,6 +50,10 @@ class CharSpans:
         return len(self.starts)
 
 
+# quantize: float32, int8 (true), bfloat16, or bfloat16 where the CPU computes it natively.
+QUANTIZE_SETTINGS = (False, True, "int8", "bfloat16", "auto")
+
+
 class ByteToSpanPipe(TrainablePipe):
     """Base class of the tokenizer-free BTS components.
 
@@ -70,7 +74,7 @@ class ByteToSpanPipe(TrainablePipe):
         training_windows: Optional[WindowSampler],
         max_batch_segments: int,
         max_spans_per_segment: Optional[int] = None,
-        quantize: bool = False,
+        quantize=False,
         scorer: Callable,
         **settings: Any,
     ) -> None:
@@ -95,7 +99,7 @@ class ByteToSpanPipe(TrainablePipe):
             **settings,
         }
         self.check_settings(self.cfg)
-        # The int8 copy used by predict() when cfg["quantize"]; rebuilt after
+        # The int8 or bfloat16 copy used by predict() (cfg["quantize"]); rebuilt after
         # any change to the float weights.
         self._quantized: Optional[Model] = None
 
@@ -127,7 +131,10 @@ class ByteToSpanPipe(TrainablePipe):
             "overlap": (lambda v: _is_int(v) and 0 <= v < k, f"an integer in [0, {k}) (segment_length {k})"),
             "max_batch_segments": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
             "max_spans_per_segment": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
-            "quantize": (lambda v: isinstance(v, bool), "true or false"),
+            "quantize": (
+                lambda v: isinstance(v, bool) or v in QUANTIZE_SETTINGS[2:],
+                'false, true, "int8", "bfloat16" or "auto"',
+            ),
         }
 
     def check_settings(self, cfg: Dict[str, Any], source: Optional[str] = None) -> None:
@@ -357,11 +364,23 @@ class ByteToSpanPipe(TrainablePipe):
         return [_to_chars(t, s) for t, s in zip(texts, byte_spans)]
 
     def _prediction_model(self) -> Model:
-        if not self.cfg.get("quantize"):
+        kind = self._prediction_precision()
+        if kind is None:
             return self.model
-        if self._quantized is None:
-            self._quantized = self.head.quantized_copy(self.model)
+        if self._quantized is None or self._quantized.name != f"{self.model.name}_{kind}":
+            self._quantized = self.head.quantized_copy(self.model, kind)
         return self._quantized
+
+    def _prediction_precision(self) -> Optional[str]:
+        """The reduced precision ``predict`` uses (``None``: the float32 model)."""
+        setting = self.cfg.get("quantize", False)
+        if setting is False:
+            return None
+        if setting is True:
+            return "int8"
+        if setting == "auto":
+            return self.head.auto_precision(self.model)
+        return setting
 
     def label_names(self, ids: numpy.ndarray) -> List[str]:
         labels = self.labels

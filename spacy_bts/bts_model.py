@@ -146,8 +146,10 @@ def ensure_built(model: Model) -> None:
     model._layers.append(wrap(module, _convert_inputs, _convert_outputs, model.attrs["mixed_precision"]))
 
 
-def quantized_copy(model: Model) -> Model:
+def quantized_copy(model: Model, kind: str = "int8") -> Model:
     """A prediction-only int8 copy of a built model (CPU only)."""
+    if kind != "int8":
+        raise ValueError(f"byte_to_span: {kind} prediction is available for the byte tagger only; use int8")
     return int8_copy(model, forward, _convert_inputs, _convert_outputs)
 
 

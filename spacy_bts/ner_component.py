@@ -1,5 +1,5 @@
 """``bts_ner``: tokenizer-free named entity recognition with Byte-to-Span."""
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -31,7 +31,7 @@ from .token_alignment import (
         "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
         "max_batch_segments": 128,
         "max_spans_per_segment": None,
-        "quantize": False,
+        "quantize": "auto",
         "scorer": {"@scorers": "spacy-bts.ner_scorer.v1"},
     },
     default_score_weights={
@@ -53,12 +53,12 @@ def make_bts_ner(
     training_windows: WindowSampler,
     max_batch_segments: int,
     max_spans_per_segment: Optional[int],
-    quantize: bool,
+    quantize: Union[bool, str],
     scorer: Optional[Callable],
 ) -> "ByteToSpanNER":
     """Create a ``bts_ner`` component.
 
-    The model is a byte tagger (``spacy-bts.ByteTagger.v1``, the default) or
+    The model is a byte tagger (``spacy-bts.ByteTagger.v2``, the default) or
     the paper's seq2seq head (``spacy-bts.ByteToSpan.v1``,
     ``spacy-bts.PositionalByteToSpan.v1``); each setting says which it applies to.
 
@@ -87,10 +87,13 @@ def make_bts_ner(
     max_spans_per_segment: seq2seq head only: decoding stops after this many
         spans per segment (None: half the segment length); bounds decoding
         time. The byte tagger decodes whole documents with no such limit.
-    quantize: both heads: predict with an int8 dynamically quantized copy of
-        the model's LSTM and linear layers (CPU only; results can vary with the
-        batch; accuracy cost and speed, measured with the seq2seq head, in
-        BENCHMARKS.md: faster or slower depending on the CPU).
+    quantize: how ``predict`` computes, from a copy of the float32 model that
+        is trained and saved: false (float32); true or "int8" (both heads: int8
+        dynamic quantization of the LSTM and linear layers; results can vary
+        with the batch); "bfloat16" (byte tagger: bfloat16 weights and
+        activations); "auto" (default: "bfloat16" for the byte tagger on a CPU
+        with AMX, which multiplies bfloat16 in hardware, else float32). CPU
+        only; accuracy and speed of each in BENCHMARKS.md.
     """
     return ByteToSpanNER(
         nlp.vocab,
@@ -126,7 +129,7 @@ class ByteToSpanNER(ByteToSpanPipe):
         training_windows: Optional[WindowSampler] = None,
         max_batch_segments: int = 128,
         max_spans_per_segment: Optional[int] = None,
-        quantize: bool = False,
+        quantize: Union[bool, str] = "auto",
         scorer: Optional[Callable] = None,
     ) -> None:
         super().__init__(

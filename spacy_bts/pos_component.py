@@ -8,7 +8,7 @@ offsets; otherwise of the predicted span overlapping it by the most characters
 predicted words (tokens split at word boundaries, tokens making up one word
 merged), so every word gets its tag exactly.
 """
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence, Union
 
 import numpy
 from spacy.language import Language
@@ -38,7 +38,7 @@ UPOS_TAGS = frozenset(tag for tag in POS_IDS if tag)
         "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
         "max_batch_segments": 128,
         "max_spans_per_segment": None,
-        "quantize": False,
+        "quantize": "auto",
         "scorer": {"@scorers": "spacy-bts.pos_scorer.v1"},
     },
     default_score_weights={
@@ -59,12 +59,12 @@ def make_bts_pos(
     training_windows: WindowSampler,
     max_batch_segments: int,
     max_spans_per_segment: Optional[int],
-    quantize: bool,
+    quantize: Union[bool, str],
     scorer: Optional[Callable],
 ) -> "ByteToSpanTagger":
     """Create a ``bts_pos`` component.
 
-    The model is a byte tagger (``spacy-bts.ByteTagger.v1``, the default) or
+    The model is a byte tagger (``spacy-bts.ByteTagger.v2``, the default) or
     the paper's seq2seq head (``spacy-bts.ByteToSpan.v1``,
     ``spacy-bts.PositionalByteToSpan.v1``).
 
@@ -109,7 +109,7 @@ class ByteToSpanTagger(ByteToSpanPipe):
         training_windows: Optional[WindowSampler] = None,
         max_batch_segments: int = 128,
         max_spans_per_segment: Optional[int] = None,
-        quantize: bool = False,
+        quantize: Union[bool, str] = "auto",
         scorer: Optional[Callable] = None,
     ) -> None:
         super().__init__(

@@ -1,4 +1,5 @@
 """A byte encoder with a per-byte tag classifier, as a plain PyTorch module."""
+import copy
 from typing import Optional
 
 import torch
@@ -50,3 +51,14 @@ class ByteTaggerModule(nn.Module):
             inputs = F.pad(inputs, (0, 0, 0, self.min_rows - n_seg), value=PAD)
         logits = self.output(self.encoder(inputs)).float()
         return torch.log_softmax(logits, dim=-1)[:n_seg]
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX tiles)."""
+    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+
+
+def bfloat16_copy(module: nn.Module) -> nn.Module:
+    """A prediction-only copy with bfloat16 weights and activations; tag
+    log-probabilities are still computed in float32 (see ``log_probs``)."""
+    return copy.deepcopy(module).to(torch.bfloat16).eval()

@@ -49,6 +49,10 @@ class Seq2SeqHead:
     quantized_copy = staticmethod(bts_model.quantized_copy)
 
     @staticmethod
+    def auto_precision(model: Model) -> None:
+        return None  # float32: its decoding loop is not measured in bfloat16
+
+    @staticmethod
     def describe(model: Model) -> str:
         a = model.attrs
         return f"width {a['width']}, depth {a['depth']}, segment_length {a['segment_length']}"

@@ -16,7 +16,9 @@ from thinc.api import ArgsKwargs, Config, Model
 
 from .biluo import n_tags
 from .encoders import EncoderSpec
-from .torch_wiring import check_rates, int8_copy, int_tensor, loss_output, torch_module, wrap
+from .torch_wiring import (
+    check_rates, int8_copy, int_tensor, loss_output, model_device, prediction_copy, torch_module, wrap,
+)
 
 # The default model of ``bts_ner`` and ``bts_pos`` (as in configs/ner_cpu.cfg and
 # pos_cpu.cfg); the paper's seq2seq model is configs/*_paper.cfg (spacy-bts.ByteToSpan.v1).
@@ -145,9 +147,22 @@ def ensure_built(model: Model) -> None:
     model._layers.append(wrap(module, _convert_inputs, _convert_outputs, model.attrs["mixed_precision"]))
 
 
-def quantized_copy(model: Model) -> Model:
-    """A prediction-only int8 copy of a built model (CPU only)."""
-    return int8_copy(model, forward, _convert_inputs, _convert_outputs)
+def quantized_copy(model: Model, kind: str = "int8") -> Model:
+    """A prediction-only ``int8`` or ``bfloat16`` copy of a built model (CPU only)."""
+    if kind == "int8":
+        return int8_copy(model, forward, _convert_inputs, _convert_outputs)
+    if kind == "bfloat16":
+        from .pytorch_tagger import bfloat16_copy
+
+        return prediction_copy(model, kind, bfloat16_copy, forward, _convert_inputs, _convert_outputs)
+    raise ValueError(f"byte_tagger: unknown prediction precision {kind!r}")
+
+
+def auto_precision(model: Model) -> Optional[str]:
+    """``bfloat16`` on a CPU that computes it natively, else ``None`` (float32)."""
+    from .pytorch_tagger import native_bfloat16
+
+    return "bfloat16" if model_device(model) == "cpu" and native_bfloat16() else None
 
 
 def forward(model: Model, batch: TagBatch, is_train: bool):

@@ -64,6 +64,7 @@ class TaggingHead:
 
     ensure_built = staticmethod(tagger_model.ensure_built)
     quantized_copy = staticmethod(tagger_model.quantized_copy)
+    auto_precision = staticmethod(tagger_model.auto_precision)
 
     @staticmethod
     def describe(model: Model) -> str:

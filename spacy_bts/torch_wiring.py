@@ -2,7 +2,7 @@
 
 Integer arrays go to torch as int64; in training the module returns its loss,
 which comes back as a float with a backprop that starts torch's backward pass
-from it; an int8 prediction-only copy can be made of a built model on CPU.
+from it; prediction-only copies (int8, bfloat16) can be made of a built model on CPU.
 """
 from typing import Callable
 
@@ -36,17 +36,28 @@ def torch_module(model: Model):
     return model.layers[0].shims[0]._model
 
 
+def model_device(model: Model) -> str:
+    return str(model.layers[0].shims[0].device)
+
+
 def int8_copy(model: Model, forward: Callable, convert_inputs: Callable, convert_outputs: Callable) -> Model:
     """A prediction-only copy of a built model with int8 dynamic quantization of its
     LSTM and linear layers. Runs on CPU only; the float model stays the one trained
     and serialized."""
     from .pytorch_bts import quantized_int8
 
-    device = str(model.layers[0].shims[0].device)
+    return prediction_copy(model, "int8", quantized_int8, forward, convert_inputs, convert_outputs)
+
+
+def prediction_copy(
+    model: Model, kind: str, copy_module: Callable, forward: Callable, convert_inputs: Callable, convert_outputs: Callable
+) -> Model:
+    """A prediction-only copy of a built CPU model whose module is ``copy_module(module)``."""
+    device = model_device(model)
     if device != "cpu":
-        raise ValueError(f"{model.name}: int8 quantization runs on CPU only, the model is on {device}")
-    wrapper = wrap(quantized_int8(torch_module(model)), convert_inputs, convert_outputs)
-    return Model(f"{model.name}_int8", forward, layers=[wrapper], attrs=dict(model.attrs))
+        raise ValueError(f"{model.name}: {kind} prediction runs on CPU only, the model is on {device}")
+    wrapper = wrap(copy_module(torch_module(model)), convert_inputs, convert_outputs)
+    return Model(f"{model.name}_{kind}", forward, layers=[wrapper], attrs=dict(model.attrs))
 
 
 def check_rates(name: str, **rates: float) -> None:

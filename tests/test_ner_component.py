@@ -176,16 +176,65 @@ def test_scores_and_displacy(trained_ner):
     assert "東京大学" in html and "ORG" in html
 
 
-def test_quantized_prediction_is_opt_in_and_close(trained_ner):
+def _ents(nlp, texts, batch_size=64):
+    return [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(texts, batch_size=batch_size)]
+
+
+def test_quantized_prediction_is_close(trained_ner):
     pipe = trained_ner.get_pipe("bts_ner")
     texts = [text for text, _ in NER_SENTENCES]
-    float_ents = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in trained_ner.pipe(texts)]
-    pipe.cfg["quantize"] = True
+    before = pipe.cfg["quantize"]
+    pipe.cfg["quantize"] = False
     try:
-        int8_ents = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in trained_ner.pipe(texts)]
-        assert pipe._quantized is not None
+        float_ents = _ents(trained_ner, texts)
+        assert pipe._prediction_model() is pipe.model
+        pipe.cfg["quantize"] = True
+        int8_ents = _ents(trained_ner, texts)
+        assert pipe._quantized is not None and pipe._quantized.name.endswith("_int8")
         same = sum(a == b for a, b in zip(float_ents, int8_ents))
         assert same >= len(texts) - 1
-    finally:
         pipe.cfg["quantize"] = False
-    assert [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in trained_ner.pipe(texts)] == float_ents
+        assert _ents(trained_ner, texts) == float_ents
+    finally:
+        pipe.cfg["quantize"] = before
+
+
+def test_bfloat16_prediction_is_close_and_batch_independent(trained_ner):
+    pipe = trained_ner.get_pipe("bts_ner")
+    texts = [text for text, _ in NER_SENTENCES]
+    before = pipe.cfg["quantize"]
+    try:
+        pipe.cfg["quantize"] = False
+        float_ents = _ents(trained_ner, texts)
+        pipe.cfg["quantize"] = "bfloat16"
+        if pipe.head.name != "tagging":
+            with pytest.raises(ValueError, match="byte tagger only"):
+                trained_ner(texts[0])
+            return
+        bf16_ents = _ents(trained_ner, texts)
+        assert pipe._quantized.name.endswith("_bfloat16")
+        assert sum(a == b for a, b in zip(float_ents, bf16_ents)) >= len(texts) - 1
+        assert _ents(trained_ner, texts, batch_size=1) == bf16_ents
+        assert _ents(trained_ner, texts[::-1], batch_size=3) == bf16_ents[::-1]
+    finally:
+        pipe.cfg["quantize"] = before
+
+
+def test_auto_precision_is_bfloat16_for_the_tagger_on_amx_cpus(trained_ner, monkeypatch):
+    import spacy_bts.pytorch_tagger as pytorch_tagger
+
+    pipe = trained_ner.get_pipe("bts_ner")
+    assert pipe.cfg["quantize"] == "auto"
+    for native in (True, False):
+        monkeypatch.setattr(pytorch_tagger, "native_bfloat16", lambda: native)
+        expected = "bfloat16" if native and pipe.head.name == "tagging" else None
+        assert pipe._prediction_precision() == expected
+        model = pipe._prediction_model()
+        assert model is pipe.model if expected is None else model.name.endswith("_bfloat16")
+
+
+@pytest.mark.parametrize("value", ["float16", 1, 0, None])
+def test_invalid_quantize_setting_is_named(value):
+    nlp = spacy.blank("xx")
+    with pytest.raises(ValueError, match="quantize"):
+        nlp.add_pipe("bts_ner", config={"quantize": value})
