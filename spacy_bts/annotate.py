@@ -47,6 +47,7 @@ from .annotation_io import (
     read_inputs,
     record_line,
 )
+from .torch_wiring import set_torch_threads
 
 ENGINES = ("local", "ray")
 
@@ -75,16 +76,14 @@ def load_pipeline(model: str, max_chars: int = DEFAULT_MAX_CHARS) -> Language:
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Run with ``n`` torch threads, also in worker processes started meanwhile."""
-    import torch
-
-    before, env_before = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
-    torch.set_num_threads(n)
+    env_before = os.environ.get("OMP_NUM_THREADS")
+    before = set_torch_threads(n)
     # Forked workers inherit the setting; spawned ones read the variable.
     os.environ["OMP_NUM_THREADS"] = str(n)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        set_torch_threads(before)
         if env_before is None:
             os.environ.pop("OMP_NUM_THREADS", None)
         else:

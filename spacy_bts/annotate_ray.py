@@ -26,6 +26,7 @@ from .annotation_io import (
     read_file,
     record_line,
 )
+from .torch_wiring import set_torch_threads
 
 # Columns of the rows between the stages. "fatal": a whole file is unreadable.
 COLUMNS = ("id", "text", "source", "error", "fatal")
@@ -60,10 +61,8 @@ class Annotator:
     """One actor: loads the pipeline once, turns batches of rows into record lines."""
 
     def __init__(self, model: str, max_chars: int, threads: int, batch_size: int, with_docs: bool) -> None:
-        import torch
-
         # One worker per core: more threads per actor would fight over the cores.
-        torch.set_num_threads(threads)
+        set_torch_threads(threads)
         from .annotate import load_pipeline
 
         self.nlp = load_pipeline(model, max_chars)

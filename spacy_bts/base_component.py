@@ -32,6 +32,7 @@ from .gold import TOO_LONG, UNANNOTATED, check_gold_spans
 from .heads import head_for
 from .segments import WindowSampler, random_windows, split_batch
 from .token_alignment import trim_whitespace
+from .torch_wiring import set_torch_threads
 
 # Default training windows: one per 20 possible offsets (each byte in ~3 windows per epoch).
 DEFAULT_WINDOW_RATE = 0.05
@@ -535,9 +536,7 @@ def _limit_threads_in_child_process() -> None:
         return
     _threads_checked_in = os.getpid()
     if multiprocessing.parent_process() is not None:
-        import torch
-
-        torch.set_num_threads(1)
+        set_torch_threads(1)
 
 
 def _text_start(text: str, n: int = 30) -> str:

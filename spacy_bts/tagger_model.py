@@ -79,7 +79,29 @@ def build_byte_tagger_v2(
     mixed_precision: autocast to half precision on GPU.
     nO: number of labels; set by the component's ``initialize``.
     """
-    name = "spacy-bts.ByteTagger.v2"
+    return _build(
+        "spacy-bts.ByteTagger.v2", encoder, segment_length, inference_segment_length,
+        dropout, byte_dropout, mixed_precision, nO,
+    )
+
+
+@registry.architectures("spacy-bts.ByteTagger.v1")
+def build_byte_tagger(
+    encoder: EncoderSpec,
+    segment_length: int = 256,
+    dropout: float = 0.2,
+    byte_dropout: float = 0.05,
+    mixed_precision: bool = False,
+    nO: Optional[int] = None,
+) -> Model[TagBatch, object]:
+    """``spacy-bts.ByteTagger.v2`` with inference segments as long as training ones."""
+    return _build(
+        "spacy-bts.ByteTagger.v1", encoder, segment_length, segment_length,
+        dropout, byte_dropout, mixed_precision, nO,
+    )
+
+
+def _build(name, encoder, segment_length, inference_segment_length, dropout, byte_dropout, mixed_precision, nO):
     if not isinstance(encoder, EncoderSpec):
         raise ValueError(f"{name}: encoder must be a byte encoder architecture, got {type(encoder).__name__}")
     if segment_length < 2:
@@ -107,26 +129,6 @@ def build_byte_tagger_v2(
             "mixed_precision": mixed_precision,
         },
     )
-
-
-@registry.architectures("spacy-bts.ByteTagger.v1")
-def build_byte_tagger(
-    encoder: EncoderSpec,
-    segment_length: int = 256,
-    dropout: float = 0.2,
-    byte_dropout: float = 0.05,
-    mixed_precision: bool = False,
-    nO: Optional[int] = None,
-) -> Model[TagBatch, object]:
-    """``spacy-bts.ByteTagger.v2`` with inference segments as long as training ones."""
-    try:
-        model = build_byte_tagger_v2(
-            encoder, segment_length, segment_length, dropout, byte_dropout, mixed_precision, nO
-        )
-    except ValueError as err:
-        raise ValueError(str(err).replace("ByteTagger.v2", "ByteTagger.v1")) from None
-    model.attrs["architecture"] = "spacy-bts.ByteTagger.v1"
-    return model
 
 
 def init(model: Model, X=None, Y=None) -> None:

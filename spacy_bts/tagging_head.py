@@ -37,8 +37,7 @@ class TaggingHead:
 
     def __init__(self, model: Model, n_labels: int, cfg: Dict, training_windows: WindowSampler) -> None:
         self.k = model.attrs["segment_length"]
-        # Models saved before ByteTagger.v2 predict with their training length.
-        self.k_predict = model.attrs.get("inference_segment_length", self.k)
+        self.k_predict = model.attrs["inference_segment_length"]
         self.n_labels = n_labels
         self.cfg = cfg
 
@@ -69,8 +68,10 @@ class TaggingHead:
     @staticmethod
     def describe(model: Model) -> str:
         a = model.attrs
-        k_predict = a.get("inference_segment_length", a["segment_length"])
-        return f"encoder {a['encoder_kind']} {a['encoder_settings']}, segment_length {a['segment_length']}/{k_predict}"
+        return (
+            f"encoder {a['encoder_kind']} {a['encoder_settings']}, "
+            f"segment_length {a['segment_length']}/{a['inference_segment_length']}"
+        )
 
     def predict(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
         k = self.k_predict

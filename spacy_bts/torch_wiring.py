@@ -60,6 +60,15 @@ def prediction_copy(
     return Model(f"{model.name}_{kind}", forward, layers=[wrapper], attrs=dict(model.attrs))
 
 
+def set_torch_threads(n: int) -> int:
+    """Give torch ``n`` CPU threads in this process; returns the previous number."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    return before
+
+
 def check_rates(name: str, **rates: float) -> None:
     """Each rate (dropout, byte-dropout) must be in [0, 1)."""
     for arg, value in rates.items():
