@@ -12,6 +12,7 @@ counted). Runs go one after another, so they get the same machine.
 """
 import argparse
 import json
+import random
 import time
 from pathlib import Path
 
@@ -50,10 +51,15 @@ def curve(name, config_path, args, overrides):
         points.append({"minutes": round(trained / 60, 3), "steps": steps, "words": words, key: value})
         print(f"[{name}] {trained / 60:6.2f} min {steps:6d} steps {words:9d} words  {key} {value:.4f}", flush=True)
 
+    examples = list(train_corpus(nlp))
     while trained < budget:
-        for batch in batcher(train_corpus(nlp)):
+        # As spacy train does: a new shuffle of the training examples every epoch.
+        random.shuffle(examples)
+        for batch in batcher(examples):
             start = time.perf_counter()
             nlp.update(batch, drop=T["dropout"], sgd=optimizer, losses={})
+            # As spacy train does: learning-rate schedules advance once per update.
+            optimizer.step_schedules()
             trained += time.perf_counter() - start
             steps += 1
             words += sum(len(eg.reference) for eg in batch)

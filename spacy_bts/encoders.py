@@ -21,7 +21,9 @@ class EncoderSpec:
         from . import pytorch_encoders as pe
 
         s = dict(self.settings)
-        embedding = pe.ByteEmbedding(s.pop("embed_width"), s.pop("ngram_sizes"), s.pop("ngram_buckets"))
+        embedding = pe.ByteEmbedding(
+            s.pop("embed_width"), s.pop("ngram_sizes"), s.pop("ngram_buckets"), s.pop("word_buckets", 0)
+        )
         if self.kind == "bilstm":
             return pe.BiLSTMEncoder(embedding, s["hidden"], s["depth"], dropout)
         if self.kind == "conv":
@@ -42,6 +44,22 @@ def _check_embedding(name: str, embed_width: int, ngram_sizes: Sequence[int], ng
     return sizes
 
 
+def _bilstm_spec(
+    name: str, embed_width: int, ngram_sizes: Sequence[int], ngram_buckets: int,
+    word_buckets: int, hidden: int, depth: int,
+) -> EncoderSpec:
+    sizes = _check_embedding(name, embed_width, ngram_sizes, ngram_buckets)
+    if hidden < 1 or depth < 1:
+        raise ValueError(f"{name}: hidden and depth must be >= 1, got {hidden}, {depth}")
+    if word_buckets < 0:
+        raise ValueError(f"{name}: word_buckets must be >= 0, got {word_buckets}")
+    settings = {"embed_width": embed_width, "ngram_sizes": sizes, "ngram_buckets": ngram_buckets,
+                "hidden": hidden, "depth": depth}
+    if word_buckets:
+        settings["word_buckets"] = word_buckets
+    return EncoderSpec("bilstm", settings)
+
+
 @registry.architectures("spacy-bts.BiLSTMEncoder.v1")
 def bilstm_encoder(
     embed_width: int = 64,
@@ -52,14 +70,22 @@ def bilstm_encoder(
 ) -> EncoderSpec:
     """Byte (+ hashed n-gram) embeddings under a ``depth``-layer bidirectional
     LSTM with ``hidden`` units per direction."""
-    name = "spacy-bts.BiLSTMEncoder.v1"
-    sizes = _check_embedding(name, embed_width, ngram_sizes, ngram_buckets)
-    if hidden < 1 or depth < 1:
-        raise ValueError(f"{name}: hidden and depth must be >= 1, got {hidden}, {depth}")
-    return EncoderSpec(
-        "bilstm",
-        {"embed_width": embed_width, "ngram_sizes": sizes, "ngram_buckets": ngram_buckets,
-         "hidden": hidden, "depth": depth},
+    return _bilstm_spec("spacy-bts.BiLSTMEncoder.v1", embed_width, ngram_sizes, ngram_buckets, 0, hidden, depth)
+
+
+@registry.architectures("spacy-bts.BiLSTMEncoder.v2")
+def bilstm_encoder_v2(
+    embed_width: int = 64,
+    ngram_sizes: List[int] = [2, 3, 4],
+    ngram_buckets: int = 8192,
+    word_buckets: int = 4096,
+    hidden: int = 128,
+    depth: int = 2,
+) -> EncoderSpec:
+    """``BiLSTMEncoder.v1`` plus a hashed embedding of the word each byte belongs to
+    (``word_buckets`` rows; 0 for none, which is v1)."""
+    return _bilstm_spec(
+        "spacy-bts.BiLSTMEncoder.v2", embed_width, ngram_sizes, ngram_buckets, word_buckets, hidden, depth
     )
 
 

@@ -32,10 +32,11 @@ byte_dropout = 0.05
 mixed_precision = false
 
 [model.encoder]
-@architectures = "spacy-bts.BiLSTMEncoder.v1"
+@architectures = "spacy-bts.BiLSTMEncoder.v2"
 embed_width = 64
 ngram_sizes = [2,3,4]
 ngram_buckets = 8192
+word_buckets = 4096
 hidden = 128
 depth = 2
 """
