@@ -451,6 +451,8 @@ class ByteToSpanPipe(TrainablePipe):
         # Described before loading: Thinc restores saved attrs before the weights fail.
         expected = f"{len(self.labels)} labels {list(self.labels)}, {self.head.describe(self.model)}"
         self._quantized = None
+        # Thinc restores the saved attrs; those that only steer prediction stay the config's.
+        configured = {key: self.model.attrs[key] for key in _RUNTIME_ATTRS if key in self.model.attrs}
         try:
             self.model.from_bytes(data)
         except Exception as err:
@@ -458,6 +460,7 @@ class ByteToSpanPipe(TrainablePipe):
                 f"[{self.name}] cannot load model weights from {source} "
                 f"(settings expect {expected}): {err}"
             ) from err
+        self.model.attrs.update(configured)
 
     def _check_loaded(self, saved: Dict[str, Any], source: str) -> None:
         # Against the loaded model: its saved attrs (segment_length) are restored with the weights.
@@ -495,6 +498,10 @@ class ByteToSpanPipe(TrainablePipe):
         util.from_disk(path, deserialize, exclude)
         self._check_loaded(saved, str(Path(path) / "cfg"))
         return self
+
+
+# Model attrs that the config given at load time sets, whatever the saved model says.
+_RUNTIME_ATTRS = ("inference_segment_length",)
 
 
 def _is_int(value) -> bool:

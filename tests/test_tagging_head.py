@@ -156,6 +156,21 @@ def test_inference_segments_have_their_own_length(monkeypatch):
     assert ner.model.attrs["segment_length"] == 32  # training segments are unchanged
 
 
+def test_inference_segment_length_given_at_load_wins_over_the_saved_one(tmp_path):
+    nlp = spacy.blank("xx")
+    model = dict(SMALL_TAGGER, **{"@architectures": "spacy-bts.ByteTagger.v2"},
+                 segment_length=32, inference_segment_length=128)
+    nlp.add_pipe("bts_ner", config={"model": model, "overlap": 8})
+    nlp.initialize(lambda: ner_examples(nlp))
+    nlp.to_disk(tmp_path)
+    for length in (64, 256):
+        override = {"components": {"bts_ner": {"model": {"inference_segment_length": length}}}}
+        loaded = spacy.load(tmp_path, config=override).get_pipe("bts_ner")
+        assert loaded.model.attrs["inference_segment_length"] == length
+        assert loaded.head.k_predict == length
+    assert spacy.load(tmp_path).get_pipe("bts_ner").head.k_predict == 128
+
+
 def test_inference_segments_cannot_be_shorter_than_training_ones():
     from spacy_bts.encoders import bilstm_encoder
     from spacy_bts.tagger_model import build_byte_tagger, build_byte_tagger_v2
