@@ -39,29 +39,25 @@ class HashedWordEmbedding(nn.Module):
         in_word[128:256] = True
         lowered = torch.where((ids >= 65) & (ids <= 90), ids + 32, ids)
         # Fixed odd multipliers per position in the word (a position-weighted sum hash).
-        weights = (torch.arange(1, max_length + 1, dtype=torch.int64) * 2654435761 + 97) % (2**31 - 1)
+        weights = (torch.arange(1, max_length + 1, dtype=torch.int64) * 2654435761 + 97) % (2**31 - 1) * 2 + 1
         self.register_buffer("in_word", in_word, persistent=False)
         self.register_buffer("lowered", lowered, persistent=False)
-        self.register_buffer("weights", weights * 2 + 1, persistent=False)
+        self.register_buffer("weights", weights, persistent=False)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         n, k = inputs.shape
-        flat = inputs.reshape(-1)
-        in_word = self.in_word[flat]
-        before = torch.cat([torch.zeros_like(in_word[:1]), in_word[:-1]])
-        before = before.view(n, k)
-        before[:, 0] = False
-        starts = in_word & ~before.reshape(-1)
-        word = torch.cumsum(starts, 0) - 1
+        in_word = self.in_word[inputs]
+        # A word starts at a word byte whose left neighbour in the segment is not one.
+        starts = in_word.clone()
+        starts[:, 1:] &= ~in_word[:, :-1]
+        in_word, starts, flat = in_word.reshape(-1), starts.reshape(-1), inputs.reshape(-1)
         positions = torch.arange(flat.numel(), device=flat.device)
-        start_at = torch.cummax(torch.where(starts, positions, torch.zeros_like(positions)), 0).values
-        offset = positions - start_at
-        n_words = int(word.max().item()) + 1 if bool(starts.any()) else 0
-        if n_words == 0:
-            return torch.zeros(n, k, self.table.embedding_dim, device=inputs.device, dtype=self.table.weight.dtype)
-        word = word.clamp(min=0)
+        # Bytes before the first word get id -1 (then 0); they are not word bytes, so masked.
+        word = (torch.cumsum(starts, 0) - 1).clamp(min=0)
+        offset = positions - torch.cummax(torch.where(starts, positions, torch.zeros_like(positions)), 0).values
         terms = (self.lowered[flat] + 1) * self.weights[offset.clamp(max=self.max_length - 1)]
         terms = torch.where(in_word, terms, torch.zeros_like(terms))
+        n_words = max(int(starts.sum()), 1)
         codes = torch.zeros(n_words, dtype=torch.int64, device=flat.device).scatter_add_(0, word, terms)
         lengths = torch.zeros(n_words, dtype=torch.int64, device=flat.device).scatter_add_(
             0, word, in_word.to(torch.int64)
