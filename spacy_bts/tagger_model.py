@@ -26,7 +26,7 @@ DEFAULT_TAGGER_CONFIG = """
 [model]
 @architectures = "spacy-bts.ByteTagger.v2"
 segment_length = 256
-inference_segment_length = 1024
+inference_segment_length = 256
 dropout = 0.3
 byte_dropout = 0.05
 mixed_precision = false
@@ -61,7 +61,7 @@ class TagBatch:
 def build_byte_tagger_v2(
     encoder: EncoderSpec,
     segment_length: int = 256,
-    inference_segment_length: int = 1024,
+    inference_segment_length: int = 256,
     dropout: float = 0.2,
     byte_dropout: float = 0.05,
     mixed_precision: bool = False,
