@@ -63,6 +63,21 @@ def test_spacy_train_and_evaluate(corpus, tmp_path):
     assert {"ents_p", "ents_r", "ents_f", "ents_per_type"} <= set(metrics)
 
 
+@pytest.mark.parametrize("name", ["ner_cpu.cfg", "pos_cpu.cfg"])
+def test_default_configs_decay_learning_rate_to_zero_at_max_steps(name):
+    # The workflow sets the budget with --training.max_steps; the schedule has to follow it.
+    overrides = {"training.max_steps": 40}
+    config = spacy.util.load_config(ROOT / "configs" / name, overrides=overrides, interpolate=True)
+    optimizer = spacy.util.registry.resolve({"optimizer": config["training"]["optimizer"]})["optimizer"]
+    rates = []
+    for _ in range(41):
+        rates.append(optimizer.learn_rate)
+        optimizer.step_schedules()
+    assert rates[0] == pytest.approx(0.002)
+    assert all(a > b > 0 for a, b in zip(rates[:39], rates[1:40]))
+    assert rates[40] == 0
+
+
 @pytest.mark.slow
 def test_spacy_package_installs_in_fresh_venv(corpus, tmp_path):
     config = ROOT / "configs" / "ner_cpu.cfg"
