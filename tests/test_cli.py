@@ -63,11 +63,10 @@ def test_spacy_train_and_evaluate(corpus, tmp_path):
     assert {"ents_p", "ents_r", "ents_f", "ents_per_type"} <= set(metrics)
 
 
-@pytest.mark.parametrize("name", ["ner_cpu.cfg", "pos_cpu.cfg"])
-def test_default_configs_decay_learning_rate_to_zero_at_max_steps(name):
+def test_ner_config_decays_learning_rate_to_zero_at_max_steps():
     # The workflow sets the budget with --training.max_steps; the schedule has to follow it.
     overrides = {"training.max_steps": 40}
-    config = spacy.util.load_config(ROOT / "configs" / name, overrides=overrides, interpolate=True)
+    config = spacy.util.load_config(ROOT / "configs" / "ner_cpu.cfg", overrides=overrides, interpolate=True)
     optimizer = spacy.util.registry.resolve({"optimizer": config["training"]["optimizer"]})["optimizer"]
     rates = []
     for _ in range(41):
