@@ -1,0 +1,46 @@
+import sys
+
+import pytest
+import spacy
+
+from conftest import SMALL_MODEL
+from fixtures import ner_examples
+from spacy_bts import heap
+
+
+def test_trimmer_releases_the_heap_every_interval(monkeypatch):
+    calls = []
+    monkeypatch.setattr(heap, "TRIM_INTERVAL", 3)
+    monkeypatch.setattr(heap, "release_free_heap", lambda: calls.append(1) or True)
+    trimmer = heap.HeapTrimmer()
+    for _ in range(7):
+        trimmer.step()
+    assert len(calls) == 2
+
+
+def test_trimmer_can_be_switched_off(monkeypatch):
+    calls = []
+    monkeypatch.setattr(heap, "TRIM_INTERVAL", 0)
+    monkeypatch.setattr(heap, "release_free_heap", lambda: calls.append(1) or True)
+    trimmer = heap.HeapTrimmer()
+    for _ in range(5):
+        trimmer.step()
+    assert calls == []
+
+
+def test_component_updates_release_the_heap(monkeypatch):
+    calls = []
+    monkeypatch.setattr(heap, "TRIM_INTERVAL", 2)
+    monkeypatch.setattr(heap, "release_free_heap", lambda: calls.append(1) or True)
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    examples = ner_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(4):
+        nlp.update(examples, sgd=optimizer)
+    assert len(calls) == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="malloc_trim is a glibc function")
+def test_release_free_heap_runs_where_glibc_has_malloc_trim():
+    assert heap.release_free_heap() is (heap._MALLOC_TRIM is not None)
