@@ -8,24 +8,15 @@ from fixtures import ner_examples
 from spacy_bts import heap
 
 
-def test_trimmer_releases_the_heap_every_interval(monkeypatch):
+@pytest.mark.parametrize("interval,released", [(3, 2), (1, 7), (0, 0)])
+def test_trimmer_releases_the_heap_every_interval(monkeypatch, interval, released):
     calls = []
-    monkeypatch.setattr(heap, "TRIM_INTERVAL", 3)
+    monkeypatch.setattr(heap, "TRIM_INTERVAL", interval)
     monkeypatch.setattr(heap, "release_free_heap", lambda: calls.append(1) or True)
     trimmer = heap.HeapTrimmer()
     for _ in range(7):
         trimmer.step()
-    assert len(calls) == 2
-
-
-def test_trimmer_can_be_switched_off(monkeypatch):
-    calls = []
-    monkeypatch.setattr(heap, "TRIM_INTERVAL", 0)
-    monkeypatch.setattr(heap, "release_free_heap", lambda: calls.append(1) or True)
-    trimmer = heap.HeapTrimmer()
-    for _ in range(5):
-        trimmer.step()
-    assert calls == []
+    assert len(calls) == released
 
 
 def test_component_updates_release_the_heap(monkeypatch):
