@@ -7,9 +7,9 @@ Trains the config exactly as ``spacy train`` does (same initialization, batcher,
 optimizer and seed) for ``--updates`` updates, once with the components' periodic
 ``malloc_trim`` (``spacy_bts.heap``) and once with it switched off, each in a fresh
 process, one after the other. Prints resident memory every 100 updates (VmRSS, just
-after a trim when trimming) and its peak (VmHWM),
-seconds per update, the summed training loss (equal sums: the trimming changes
-no numbers) and the ratio of the two memory growths. The last line is JSON.
+after a trim when trimming) and its peak (VmHWM), seconds per update, the summed
+training loss (equal sums: the trimming changes no numbers) and the ratios of the
+two memory growths and peaks. The last line is JSON.
 """
 import argparse
 import json

@@ -26,11 +26,11 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer
 
+from . import heap
 from .alignment import ByteText
 from .decoding import ByteSpans
 from .gold import TOO_LONG, UNANNOTATED, check_gold_spans
 from .heads import head_for
-from .heap import HeapTrimmer
 from .segments import WindowSampler, random_windows, split_batch
 from .token_alignment import trim_whitespace
 from .torch_wiring import set_torch_threads
@@ -104,7 +104,6 @@ class ByteToSpanPipe(TrainablePipe):
         # The int8 or bfloat16 copy used by predict() (cfg["quantize"]); rebuilt after
         # any change to the float weights.
         self._quantized: Optional[Model] = None
-        self._heap = HeapTrimmer()
 
     # Subclass hooks -------------------------------------------------------
 
@@ -337,7 +336,7 @@ class ByteToSpanPipe(TrainablePipe):
         if sgd not in (None, False):
             self.finish_update(sgd)
         losses[self.name] += total
-        self._heap.step()
+        heap.after_update()
         return losses
 
     def get_loss(self, examples: Iterable[Example], scores=None) -> Tuple[float, None]:

@@ -9,6 +9,7 @@ free pages; ``bench/training_memory.py`` measures the effect.
 
 import ctypes
 import ctypes.util
+import itertools
 import sys
 from typing import Callable, Optional
 
@@ -44,13 +45,12 @@ def release_free_heap() -> bool:
     return True
 
 
-class HeapTrimmer:
-    """Calls ``release_free_heap`` once every ``TRIM_INTERVAL`` updates."""
+# One count per process, like the heap it trims: every pipe's updates add to it.
+_updates = itertools.count(1)
 
-    def __init__(self) -> None:
-        self.updates = 0
 
-    def step(self) -> None:
-        self.updates += 1
-        if TRIM_INTERVAL > 0 and self.updates % TRIM_INTERVAL == 0:
-            release_free_heap()
+def after_update() -> None:
+    """Count one training update; every ``TRIM_INTERVAL``-th releases the free heap."""
+    count = next(_updates)
+    if TRIM_INTERVAL > 0 and count % TRIM_INTERVAL == 0:
+        release_free_heap()

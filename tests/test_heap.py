@@ -1,3 +1,4 @@
+import itertools
 import sys
 
 import pytest
@@ -9,13 +10,13 @@ from spacy_bts import heap
 
 
 @pytest.mark.parametrize("interval,released", [(3, 2), (1, 7), (0, 0)])
-def test_trimmer_releases_the_heap_every_interval(monkeypatch, interval, released):
+def test_every_interval_th_update_releases_the_heap(monkeypatch, interval, released):
     calls = []
     monkeypatch.setattr(heap, "TRIM_INTERVAL", interval)
     monkeypatch.setattr(heap, "release_free_heap", lambda: calls.append(1) or True)
-    trimmer = heap.HeapTrimmer()
+    monkeypatch.setattr(heap, "_updates", itertools.count(1))
     for _ in range(7):
-        trimmer.step()
+        heap.after_update()
     assert len(calls) == released
 
 
@@ -23,6 +24,7 @@ def test_component_updates_release_the_heap(monkeypatch):
     calls = []
     monkeypatch.setattr(heap, "TRIM_INTERVAL", 2)
     monkeypatch.setattr(heap, "release_free_heap", lambda: calls.append(1) or True)
+    monkeypatch.setattr(heap, "_updates", itertools.count(1))
     nlp = spacy.blank("xx")
     nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
     examples = ner_examples(nlp)
