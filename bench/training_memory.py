@@ -9,7 +9,10 @@ optimizer and seed) for ``--updates`` updates, once with the components' periodi
 process, one after the other. Prints resident memory every 100 updates (VmRSS, just
 after a trim when trimming) and its peak (VmHWM), seconds per update, the summed
 training loss (equal sums: the trimming changes no numbers) and the ratios of the
-two memory growths and peaks. The last line is JSON.
+two memory growths and peaks. After training, each process evaluates the dev corpus
+once as ``spacy train`` does (``nlp.evaluate``, the config's batch size) and reports
+that evaluation's own peak (VmHWM reset through ``/proc/self/clear_refs``). The last
+line is JSON.
 """
 import argparse
 import json
@@ -27,6 +30,28 @@ def rss_mb(field: str = "VmRSS") -> float:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
+def reset_peak() -> bool:
+    """Restart VmHWM at the current resident memory (Linux 4.0+); False where not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def evaluation_memory(nlp, examples) -> dict:
+    """One ``nlp.evaluate`` over ``examples``: resident memory before, after, and its peak."""
+    before = rss_mb()
+    reset = reset_peak()
+    t0 = time.perf_counter()
+    scores = nlp.evaluate(examples)
+    seconds = time.perf_counter() - t0
+    return {"eval_docs": len(examples), "eval_seconds": seconds, "eval_rss_before_mb": round(before),
+            "eval_rss_after_mb": round(rss_mb()), "eval_peak_mb": round(rss_mb("VmHWM")) if reset else None,
+            "eval_scores": {k: round(v, 4) for k, v in scores.items() if k.endswith("_f") and isinstance(v, float)}}
+
+
 def train(config_path: str, train_path: str, dev_path: str, updates: int, trim_interval: int) -> dict:
     import spacy
     from spacy.training.initialize import init_nlp
@@ -40,7 +65,7 @@ def train(config_path: str, train_path: str, dev_path: str, updates: int, trim_i
     nlp = init_nlp(load_config(config_path, overrides=overrides, interpolate=False))
     config = nlp.config.interpolate()
     T = registry.resolve(config["training"], schema=spacy.schemas.ConfigSchemaTraining)
-    (train_corpus,) = resolve_dot_names(config, [T["train_corpus"]])
+    train_corpus, dev_corpus = resolve_dot_names(config, [T["train_corpus"], T["dev_corpus"]])
     optimizer = T["optimizer"]
     batches = create_train_batches(nlp, train_corpus, T["batcher"], T["max_epochs"])
     start_rss = rss_mb()
@@ -61,9 +86,11 @@ def train(config_path: str, train_path: str, dev_path: str, updates: int, trim_i
     t1 = time.perf_counter()
     trimmed = heap.release_free_heap()
     trim_ms = (time.perf_counter() - t1) * 1000 if trimmed else None
+    peak = trace[-1][2]
+    evaluation = evaluation_memory(nlp, list(dev_corpus(nlp)))
     return {"trim_interval": trim_interval, "updates": updates, "seconds_per_update": seconds / updates,
-            "rss_start_mb": round(start_rss), "rss_end_mb": trace[-1][1], "peak_mb": trace[-1][2], "trace": trace,
-            "loss_sum": loss, "one_trim_ms": trim_ms}
+            "rss_start_mb": round(start_rss), "rss_end_mb": trace[-1][1], "peak_mb": peak, "trace": trace,
+            "loss_sum": loss, "one_trim_ms": trim_ms, **evaluation}
 
 
 def main() -> None:
@@ -96,7 +123,12 @@ def main() -> None:
     growth = (trimmed["rss_end_mb"] - trimmed["rss_start_mb"]) / max(1, untrimmed["rss_end_mb"] - untrimmed["rss_start_mb"])
     speed = trimmed["seconds_per_update"] / untrimmed["seconds_per_update"]
     print(f"memory growth with trimming / without: {growth:.3f}; peak: {peak:.3f}; time per update: {speed:.3f}x; "
-          f"same losses: {trimmed['loss_sum'] == untrimmed['loss_sum']}; one trim: {trimmed['one_trim_ms']} ms")
+          f"same losses: {trimmed['loss_sum'] == untrimmed['loss_sum']}; one trim: {trimmed['one_trim_ms']:.1f} ms")
+    for run in runs:
+        label = f"trimming every {run['trim_interval']} updates" if run["trim_interval"] else "trimming off"
+        print(f"{label}: one dev evaluation ({run['eval_docs']} docs, {run['eval_seconds']:.1f} s): resident "
+              f"{run['eval_rss_before_mb']} MB before, {run['eval_rss_after_mb']} MB after, peak "
+              f"{run['eval_peak_mb'] if run['eval_peak_mb'] is not None else 'not measurable'} MB; {run['eval_scores']}")
     print(json.dumps({"runs": runs, "growth_ratio": growth, "peak_ratio": peak, "time_ratio": speed}))
 
 
