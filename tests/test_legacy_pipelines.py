@@ -6,6 +6,7 @@
 import json
 from pathlib import Path
 
+import pytest
 import spacy
 
 LEGACY = Path(__file__).parent / "data" / "legacy_seq2seq_ner"
@@ -18,6 +19,8 @@ def test_a_pipeline_saved_by_0_1_0_predicts_identically():
     assert sum(len(e["ents"]) for e in expected) > 10
     for doc, want in zip(nlp.pipe([e["text"] for e in expected]), expected):
         group = doc.spans["bts_ner"]
-        spans = [[s, e, span.label_, p] for (s, e), span, p in zip(group.attrs["char_spans"], group, group.attrs["scores"])]
+        spans = [[s, e, span.label_] for (s, e), span in zip(group.attrs["char_spans"], group)]
         assert [[e.start_char, e.end_char, e.label_] for e in doc.ents] == want["ents"]
-        assert spans == want["spans"]  # offsets, labels and probabilities, exactly
+        assert spans == [w[:3] for w in want["spans"]]  # offsets and labels, exactly
+        # Probabilities as saved, up to what another CPU's kernels round differently.
+        assert group.attrs["scores"] == pytest.approx([w[3] for w in want["spans"]], abs=1e-6)
