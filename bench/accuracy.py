@@ -6,11 +6,13 @@ Reads the JSON written by the workflow's evaluate steps (``evaluate-ner``,
 ``evaluate-pos``, the ``small`` and ``baselines`` workflows) and prints markdown tables.
 """
 import argparse
+import sys
 from pathlib import Path
 
 import srsly
 
-from spacy_bts.evaluation import PAPER_NER_TEST_F1
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from evaluate import PAPER_NER_TEST_F1  # noqa: E402  (scripts/evaluate.py)
 
 
 def read(directory: Path, run: str, key: str):

@@ -14,7 +14,8 @@ import warnings
 
 import torch
 
-from spacy_bts.pytorch_bts import ByteToSpanLSTM, quantized_int8
+from spacy_bts.heads.precision import int8_copy as quantized_int8
+from spacy_bts.heads.seq2seq.module import ByteToSpanLSTM
 
 
 def median_seconds(fn, repeats: int) -> float:

@@ -149,7 +149,7 @@ def ensure_corpus(args) -> None:
                 with zipfile.ZipFile(Path(args.mirror) / CONLL2002_ZIP) as archive:
                     src = Path(archive.extract(f"conll2002/{src}", tmp))
             log(f"converting {src} -> {dest}")
-            subprocess.run([sys.executable, "-m", "spacy_bts.corpora", "ner", str(src), dest],
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "corpora.py"), "ner", str(src), dest],
                            check=True, cwd=ROOT)
 
 

@@ -20,7 +20,7 @@ from spacy.training import Example
 from spacy.training.converters import conll_ner_to_docs
 from thinc.api import Adam, fix_random_seed
 
-from spacy_bts.segments import inference_offsets
+from spacy_bts.segmenting import inference_offsets
 
 CONFIGS = {
     "paper 4x320 ByteToSpan.v1": {"@architectures": "spacy-bts.ByteToSpan.v1", "width": 320, "depth": 4},

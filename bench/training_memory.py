@@ -5,7 +5,7 @@
 
 Trains the config exactly as ``spacy train`` does (same initialization, batcher,
 optimizer and seed) for ``--updates`` updates, once with the components' periodic
-``malloc_trim`` (``spacy_bts.heap``) and once with it switched off, each in a fresh
+``malloc_trim`` (``spacy_bts.runtime``) and once with it switched off, each in a fresh
 process, one after the other. Prints resident memory every 100 updates (VmRSS, just
 after a trim when trimming) and its peak (VmHWM), seconds per update, the summed
 training loss (equal sums: the trimming changes no numbers) and the ratios of the
@@ -58,7 +58,7 @@ def train(config_path: str, train_path: str, dev_path: str, updates: int, trim_i
     from spacy.training.loop import create_train_batches
     from spacy.util import load_config, registry, resolve_dot_names
 
-    from spacy_bts import heap
+    from spacy_bts import runtime as heap
 
     heap.TRIM_INTERVAL = trim_interval
     overrides = {"paths.train": train_path, "paths.dev": dev_path}
@@ -104,7 +104,7 @@ def main() -> None:
     if args.trim_interval is not None:
         print(json.dumps(train(args.config, args.train, args.dev, args.updates, args.trim_interval)))
         return
-    from spacy_bts.heap import TRIM_INTERVAL
+    from spacy_bts.runtime import TRIM_INTERVAL
 
     runs = []
     for interval in (TRIM_INTERVAL, 0):

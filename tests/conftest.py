@@ -62,3 +62,23 @@ def trained_ner(request):
 def trained_pos(request):
     """A small bts_pos (each head) overfitted on the multilingual sentences."""
     return overfit("bts_pos", pos_examples, request.param)
+
+
+SCRIPTS = Path(__file__).parent.parent / "scripts"
+
+
+def load_script(name):
+    """The workflow script ``scripts/<name>.py`` (not in the package) as a module, imported by path."""
+    import importlib.util
+
+    module_name = f"bts_scripts_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, SCRIPTS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
+    return sys.modules[module_name]

@@ -2,7 +2,7 @@ import numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spacy_bts.alignment import ByteText
+from spacy_bts.byte_text import ByteText
 
 # All of Unicode, lone surrogates (category Cs) included.
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)

@@ -9,8 +9,7 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_bts.annotate import annotate
-from spacy_bts.annotation_io import AnnotateError
+from spacy_bts.annotate import AnnotateError, annotate
 
 # Hand-written phrases in many scripts; documents are random joins of them.
 PHRASES = [

@@ -2,9 +2,11 @@ import numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spacy_bts.decoding import SegmentSpans, ownership, parse_outputs, stitch
-from spacy_bts.segments import inference_offsets, window_targets
-from spacy_bts.span_vocab import IGNORE, SpanVocab
+from spacy_bts.heads.seq2seq.stitching import SegmentSpans, parse_outputs, stitch
+from spacy_bts.segmenting import ownership
+from spacy_bts.heads.seq2seq.windows import window_targets
+from spacy_bts.segmenting import inference_offsets
+from spacy_bts.heads.seq2seq.vocab import IGNORE, SpanVocab
 
 
 def _oracle_stitch(n, starts, ends, labels, k, overlap, vocab):

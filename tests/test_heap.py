@@ -6,7 +6,7 @@ import spacy
 
 from conftest import SMALL_MODEL
 from fixtures import ner_examples
-from spacy_bts import heap
+from spacy_bts import runtime as heap
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from thinc.api import Adam, fix_random_seed
 
-from spacy_bts.bts_model import build_byte_to_span, build_positional_byte_to_span
-from spacy_bts.segments import SegmentBatch, sliding_windows, training_segments
-from spacy_bts.span_vocab import PAD, SpanVocab
+from spacy_bts.heads.seq2seq.architectures import build_byte_to_span, build_positional_byte_to_span
+from spacy_bts.heads.seq2seq.windows import SegmentBatch, sliding_windows, training_segments
+from spacy_bts.byte_text import PAD
+from spacy_bts.heads.seq2seq.vocab import SpanVocab
 
 
 def _model(builder=build_byte_to_span, **kwargs):

@@ -221,7 +221,7 @@ def test_bfloat16_prediction_is_close_and_batch_independent(trained_ner):
 
 
 def test_auto_precision_is_bfloat16_for_the_tagger_on_amx_cpus(trained_ner, monkeypatch):
-    import spacy_bts.pytorch_tagger as pytorch_tagger
+    import spacy_bts.heads.precision as pytorch_tagger
 
     pipe = trained_ner.get_pipe("bts_ner")
     assert pipe.cfg["quantize"] == "auto"

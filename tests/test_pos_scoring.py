@@ -5,9 +5,11 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin, SpanGroup
 from spacy.training import Example
 
-from conftest import SMALL_MODEL
-from spacy_bts.evaluation import POSScorer, bts_pos_key, evaluate_file
-from spacy_bts.scorers import score_pos
+from conftest import SMALL_MODEL, load_script
+from spacy_bts.pipeline.scorers import score_pos
+
+evaluation = load_script("evaluate")  # scripts/evaluate.py
+POSScorer, bts_pos_key, evaluate_file = evaluation.POSScorer, evaluation.bts_pos_key, evaluation.evaluate_file
 
 JA = "猫が魚を食べた。"
 JA_GOLD = [("猫", "NOUN"), ("が", "ADP"), ("魚", "NOUN"), ("を", "ADP"), ("食べた", "VERB"), ("。", "PUNCT")]

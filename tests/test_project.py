@@ -29,6 +29,7 @@ def test_workflow_all_on_tiny_budget(tmp_path):
     for name in ("project.yml", "README.md"):
         shutil.copy(ROOT / name, work / name)
     shutil.copytree(ROOT / "configs", work / "configs")
+    shutil.copytree(ROOT / "scripts", work / "scripts")
     log = project("assets", ".", "--vars.mirror", str(MIRROR), cwd=work)
     assert "doesn't match" not in log
     project("run", "all", ".", *TINY, cwd=work)

@@ -5,7 +5,7 @@ from spacy.util import registry
 
 from conftest import SMALL_TAGGER
 from fixtures import ner_examples
-from spacy_bts.saved_strings import without_corpus_strings
+from spacy_bts.pipeline.callbacks import without_corpus_strings
 
 CORPUS_WORDS = ["Kowalska", "Straßburg", "Reykjavík"]
 

@@ -3,16 +3,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spacy_bts.segments import (
+from spacy_bts.heads.seq2seq.windows import (
     SegmentBatch,
-    inference_offsets,
-    inference_segments,
     random_windows,
     sliding_windows,
     training_segments,
     window_targets,
 )
-from spacy_bts.span_vocab import IGNORE, PAD, SpanVocab
+from spacy_bts.segmenting import inference_offsets, windows
+from spacy_bts.byte_text import PAD
+from spacy_bts.heads.seq2seq.vocab import IGNORE, SpanVocab
 
 
 @st.composite
@@ -106,7 +106,8 @@ def test_inference_segments_cover_text_and_are_full(n, shape):
 
 def test_inference_segments_bytes():
     data = numpy.arange(25) % 256
-    batch, offsets = inference_segments(data, 10, 5)
+    offsets = inference_offsets(len(data), 10, 5)
+    batch = windows(data, offsets, 10)
     assert offsets.tolist() == [0, 5, 10, 15]
     for offset, row, n_valid in zip(offsets, batch.inputs, batch.n_valid):
         assert row.tolist() == data[offset : offset + 10].tolist()

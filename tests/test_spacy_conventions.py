@@ -21,11 +21,11 @@ from thinc.api import set_dropout_rate
 
 from conftest import EVERY_WINDOW, SMALL_MODELS, SMALL_TAGGER
 from fixtures import ner_examples, pos_examples
-from spacy_bts import gold
-from spacy_bts.base_component import CharSpans
-from spacy_bts.biluo import IGNORE_TAG
-from spacy_bts.scorers import score_ner, score_pos
-from spacy_bts.torch_wiring import torch_module
+from spacy_bts.pipeline import gold
+from spacy_bts.spans import CharSpans
+from spacy_bts.heads.tagging.biluo import IGNORE_TAG
+from spacy_bts.pipeline.scorers import score_ner, score_pos
+from spacy_bts.heads.wiring import torch_module
 
 ROOT = Path(__file__).parent.parent
 
@@ -324,7 +324,7 @@ def test_dropout_follows_thincs_convention(head):
 
 
 def test_readme_quickstart_trains_with_dropout(monkeypatch):
-    from spacy_bts.base_component import ByteToSpanPipe
+    from spacy_bts.pipeline.base import ByteToSpanPipe
 
     text = (ROOT / "README.md").read_text(encoding="utf8")
     section = text.split("## Quickstart", 1)[1]
@@ -373,7 +373,7 @@ def run_python(code):
 
 def test_import_works_without_register_at_fork():
     # As on Windows, where os has no register_at_fork (the standard library is loaded first).
-    code = "import os, random, spacy, torch\ndel os.register_at_fork\nimport spacy_bts.pytorch_bts\nprint('ok')"
+    code = "import os, random, spacy, torch\ndel os.register_at_fork\nimport spacy_bts.heads.seq2seq.module\nprint('ok')"
     result = run_python(code)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr
 
@@ -382,7 +382,7 @@ def test_importing_does_not_change_forked_children():
     code = """
 import multiprocessing as mp
 import torch
-import spacy_bts.pytorch_bts
+import spacy_bts.heads.seq2seq.module
 
 def threads(queue):
     queue.put(torch.get_num_threads())

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from conftest import SMALL_TAGGER
 from fixtures import ner_examples
-from spacy_bts.biluo import n_tags, spans_to_tags, tags_to_spans, viterbi
-from spacy_bts.decoding import central_ownership
-from spacy_bts.segments import inference_offsets
-from spacy_bts.tagging_head import training_offsets
+from spacy_bts.heads.tagging.biluo import n_tags, spans_to_tags, tags_to_spans, viterbi
+from spacy_bts.segmenting import central_ownership
+from spacy_bts.segmenting import inference_offsets
+from spacy_bts.heads.tagging.head import training_offsets
 
 
 def _well_formed(tags, n):
@@ -127,13 +127,13 @@ def test_dropout_follows_thincs_dropout_rate():
     nlp.initialize(lambda: ner_examples(nlp))
     nlp.update(ner_examples(nlp), drop=0.25)
     assert ner.model.attrs["dropout_rate"] == 0.25
-    from spacy_bts.tagger_model import torch_module
+    from spacy_bts.heads.wiring import torch_module
 
     assert torch_module(ner.model).dropout.p == 0.25
 
 
 def test_inference_segments_have_their_own_length(monkeypatch):
-    import spacy_bts.tagging_head as tagging_head
+    import spacy_bts.heads.tagging.head as tagging_head
 
     nlp = spacy.blank("xx")
     model = dict(SMALL_TAGGER, **{"@architectures": "spacy-bts.ByteTagger.v2"},
@@ -172,8 +172,8 @@ def test_inference_segment_length_given_at_load_wins_over_the_saved_one(tmp_path
 
 
 def test_inference_segments_cannot_be_shorter_than_training_ones():
-    from spacy_bts.encoders import bilstm_encoder
-    from spacy_bts.tagger_model import build_byte_tagger, build_byte_tagger_v2
+    from spacy_bts.encoders.bilstm import bilstm_encoder
+    from spacy_bts.heads.tagging.architectures import build_byte_tagger, build_byte_tagger_v2
 
     with pytest.raises(ValueError, match="inference_segment_length"):
         build_byte_tagger_v2(bilstm_encoder(), segment_length=256, inference_segment_length=128)

@@ -9,10 +9,10 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 
 from conftest import SMALL_MODEL
-from spacy_bts import gold
-from spacy_bts.alignment import ByteText
-from spacy_bts.gold import check_gold_spans
-from spacy_bts.span_vocab import IGNORE
+from spacy_bts.pipeline import gold
+from spacy_bts.byte_text import ByteText
+from spacy_bts.pipeline.gold import check_gold_spans
+from spacy_bts.heads.seq2seq.vocab import IGNORE
 
 
 def ner_pipe(labels=("LOC", "PER")):

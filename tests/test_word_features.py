@@ -6,8 +6,8 @@ from thinc.api import fix_random_seed
 
 from conftest import EVERY_WINDOW, SMALL_TAGGER, train
 from fixtures import ner_examples
-from spacy_bts.pytorch_encoders import HashedWordEmbedding
-from spacy_bts.span_vocab import PAD
+from spacy_bts.encoders.embeddings import HashedWordEmbedding
+from spacy_bts.byte_text import PAD
 
 
 def byte_ids(*texts, length=None):

@@ -3,10 +3,13 @@ import pytest
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
-from spacy_bts.corpora import main as corpora_main
-from spacy_bts.corpora import ner_docs, pos_docs, read_text
-from spacy_bts.evaluation import results_table
-from spacy_bts.report import insert
+from conftest import load_script
+
+# The workflow's scripts (scripts/*.py), outside the package.
+corpora = load_script("corpora")
+corpora_main, ner_docs, pos_docs, read_text = corpora.main, corpora.ner_docs, corpora.pos_docs, corpora.read_text
+results_table = load_script("evaluate").results_table
+insert = load_script("report").insert
 
 DUTCH_STYLE = """-DOCSTART- -DOCSTART- O
 Jan N B-PER
@@ -134,3 +137,31 @@ def test_results_table_and_report():
     assert "Average test UPOS F1: 50.00 over 2 treebanks; POS accuracy: 60.00 over 2" in pos
     with pytest.raises(ValueError, match="results:start"):
         insert("no markers", table)
+
+
+def test_scripts_run_as_files_outside_the_package(tmp_path):
+    """project.yml runs ``python scripts/NAME.py``, from the project directory; the package ships none of them."""
+    import importlib.util
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    for name in ("corpora", "evaluation", "report", "quickstart"):
+        assert importlib.util.find_spec(f"spacy_bts.{name}") is None
+    src = tmp_path / "ned.train"
+    src.write_text(DUTCH_STYLE, encoding="utf8")
+    readme = tmp_path / "README.md"
+    readme.write_text("a\n<!-- results:start -->\n<!-- results:end -->\n", encoding="utf8")
+    (tmp_path / "ner").mkdir()
+    (tmp_path / "ner" / "results.md").write_text("| en | 1 |\n", encoding="utf8")
+    commands = [
+        ["scripts/corpora.py", "ner", str(src), str(tmp_path / "nl.spacy")],
+        ["scripts/report.py", str(readme), str(tmp_path / "ner" / "results.md")],
+        ["scripts/evaluate.py", "--help"],
+    ]
+    for command in commands:
+        result = subprocess.run([sys.executable, *command], cwd=root, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert len(DocBin().from_disk(tmp_path / "nl.spacy")) == 2
+    assert "#### NER (CoNLL)\n\n| en | 1 |" in readme.read_text(encoding="utf8")

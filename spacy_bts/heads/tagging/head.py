@@ -1,0 +1,106 @@
+"""The per-byte head: every byte gets a BILUO tag; spans are decoded per document.
+
+Training tiles each document with segments of ``segment_length`` bytes from a
+random phase, so an epoch reads every byte about once, with targets for every
+byte. Prediction reads overlapping segments, takes each byte's tag scores from
+the segment in which it is most central, and runs constrained Viterbi over the
+whole document: spans have no maximum length and never cross or overlap.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import numpy
+from thinc.api import Model
+
+from ...byte_text import PAD
+from ...encoders import EncoderSpec
+from ...segmenting import plan_segments, segment_inputs, split_batch
+from ...spans import ByteSpans
+from .. import precision
+from ..registry import span_heads
+from ..wiring import model_device
+from .architectures import TagBatch
+from .biluo import IGNORE_TAG, n_tags, spans_to_tags, tags_to_spans, viterbi
+from .module import ByteTaggerModule
+
+
+def _tiles(values: numpy.ndarray, offsets: numpy.ndarray, k: int, fill: int) -> numpy.ndarray:
+    padded = numpy.concatenate([values.astype(numpy.int64), numpy.full(k, fill, dtype=numpy.int64)])
+    return numpy.lib.stride_tricks.sliding_window_view(padded, k)[offsets].copy()
+
+
+def training_offsets(n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy.ndarray:
+    """Segments tiling the text from a random phase (the first and last moved inside)."""
+    last = max(n_bytes - k, 0)
+    phase = int(rng.integers(k))
+    return numpy.unique(numpy.clip(numpy.arange(-phase, n_bytes, k), 0, last))
+
+
+@span_heads.register("tagging")
+class TaggingHead:
+    name = "tagging"
+    max_span_bytes = None  # any length
+    precisions = ("int8", "bfloat16")
+
+    def __init__(self, model: Model, n_labels: int, cfg: Dict, training_windows=None) -> None:
+        self.model = model
+        self.n_labels = n_labels
+        self.cfg = cfg
+
+    @property
+    def k(self) -> int:
+        """Bytes per training segment."""
+        return self.model.attrs["segment_length"]
+
+    @property
+    def k_predict(self) -> int:
+        """Bytes per inference segment (the config given at load sets it)."""
+        return self.model.attrs["inference_segment_length"]
+
+    @staticmethod
+    def build_module(attrs: Dict, n_labels: int):
+        dropout = attrs["dropout_rate"]
+        encoder = EncoderSpec(attrs["encoder_kind"], attrs["encoder_settings"]).build(dropout)
+        return ByteTaggerModule(encoder, n_tags(n_labels), dropout, attrs["byte_dropout"])
+
+    @staticmethod
+    def auto_precision(model: Model) -> Optional[str]:
+        """``bfloat16`` on a CPU that computes it natively, else ``None`` (float32)."""
+        return "bfloat16" if model_device(model) == "cpu" and precision.native_bfloat16() else None
+
+    @staticmethod
+    def describe(model: Model) -> str:
+        a = model.attrs
+        return (
+            f"encoder {a['encoder_kind']} {a['encoder_settings']}, "
+            f"segment_length {a['segment_length']}/{a['inference_segment_length']}"
+        )
+
+    def document_batch(self, data, starts, ends, labels, rng, known=None) -> TagBatch:
+        k = self.k
+        tags = spans_to_tags(len(data), starts, ends, labels, self.n_labels)
+        if known is not None:
+            tags[~known] = IGNORE_TAG  # missing annotation: no target
+        offsets = training_offsets(len(data), k, rng)
+        return TagBatch(_tiles(data, offsets, k, PAD), _tiles(tags, offsets, k, IGNORE_TAG))
+
+    def concat(self, batches: Sequence[TagBatch]) -> TagBatch:
+        if not batches:
+            empty = numpy.zeros((0, self.k), dtype=numpy.int64)
+            return TagBatch(empty, empty.copy())
+        return TagBatch(
+            numpy.concatenate([b.inputs for b in batches]),
+            numpy.concatenate([b.targets for b in batches]),
+        )
+
+    def predict(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
+        k = self.k_predict
+        plan = plan_segments([len(data) for data in arrays], k, self.cfg["overlap"], central=True)
+        emissions = [numpy.empty((len(data), n_tags(self.n_labels)), dtype=numpy.float32) for data in arrays]
+        for part in split_batch(len(plan), self.cfg["max_batch_segments"]):
+            inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], k).inputs
+            log_probs = model.predict(TagBatch(inputs))
+            for row, s in enumerate(range(part.start, part.stop)):
+                o, lo, hi = plan.offset[s], plan.own_lo[s], plan.own_hi[s]
+                emissions[plan.doc[s]][lo:hi] = log_probs[row, lo - o : hi - o]
+        paths = viterbi(emissions, self.n_labels)
+        return [tags_to_spans(path, lp, self.n_labels) for path, lp in zip(paths, emissions)]

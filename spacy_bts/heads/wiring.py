@@ -1,0 +1,124 @@
+"""The Thinc wiring every head's model shares: one PyTorch module behind a Thinc ``Model``.
+
+A head's batch (``TagBatch``, ``SegmentBatch``) says which arrays the module
+reads (``torch_args``). With targets the module returns its mean loss, which
+comes back as a float with a backprop that starts torch's backward pass from
+it; without, its prediction comes back as numpy arrays. The module is built by
+the model's head (``build_module``) in the init callback, once the number of
+labels (dim ``nO``) is known, and again by ``ensure_built`` before serialized
+weights are loaded. Dropout follows Thinc's convention: the ``dropout_rate``
+attribute, which spaCy sets from ``[training] dropout``.
+"""
+from typing import Any, Dict, Optional
+
+import numpy
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, set_dropout_rate
+from thinc.util import xp2torch
+
+from .registry import head_class
+
+
+def span_model(name: str, attrs: Dict[str, Any], nO: Optional[int]) -> Model:
+    """A head's model; ``attrs`` must name its ``head`` and ``architecture``."""
+    return Model(name, forward, init=init, dims={"nO": nO}, attrs=attrs)
+
+
+def check_rates(name: str, **rates: float) -> None:
+    """Each rate (dropout, byte-dropout) must be in [0, 1)."""
+    for arg, value in rates.items():
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"{name}: {arg} must be in [0, 1), got {value}")
+
+
+def init(model: Model, X=None, Y=None) -> None:
+    ensure_built(model)
+
+
+def ensure_built(model: Model) -> None:
+    """Create the PyTorch layer if it does not exist yet (needs dim ``nO``)."""
+    if model.layers:
+        return
+    module = head_class(model).build_module(model.attrs, model.get_dim("nO"))
+    model._layers.append(_wrap(module, model.attrs.get("mixed_precision", False)))
+
+
+def torch_module(model: Model):
+    """The module wrapped by a built model."""
+    return model.layers[0].shims[0]._model
+
+
+def model_device(model: Model) -> str:
+    return str(model.layers[0].shims[0].device)
+
+
+def set_dropout(model: Model, rate: Optional[float]) -> None:
+    """Set the model's dropout rate (``None``: the architecture's default, if it has one)."""
+    if rate is None:
+        rate = model.attrs.get("dropout")
+    if rate is not None:
+        set_dropout_rate(model, rate)
+
+
+def prediction_copy(model: Model, kind: str) -> Model:
+    """A prediction-only copy of a built CPU model in reduced precision ``kind``;
+    the float model stays the one trained and serialized."""
+    from .precision import COPIES
+
+    head = head_class(model)
+    if kind not in head.precisions:
+        raise ValueError(
+            f"{model.name}: {kind} prediction is available for the byte tagger only; "
+            f"the {head.name} head predicts in float32 or {' or '.join(head.precisions)}"
+        )
+    device = model_device(model)
+    if device != "cpu":
+        raise ValueError(f"{model.name}: {kind} prediction runs on CPU only, the model is on {device}")
+    module = COPIES[kind](torch_module(model))
+    return Model(f"{model.name}_{kind}", forward, layers=[_wrap(module)], attrs=dict(model.attrs))
+
+
+def forward(model: Model, batch, is_train: bool):
+    if is_train:
+        if batch.targets is None:
+            raise ValueError(f"{model.name}: training needs a batch with targets")
+        torch_module(model).set_dropout(model.attrs["dropout_rate"])
+    return model.layers[0](batch, is_train)
+
+
+def _wrap(module, mixed_precision: bool = False) -> Model:
+    return PyTorchWrapper_v2(
+        module, convert_inputs=_convert_inputs, convert_outputs=_convert_outputs, mixed_precision=mixed_precision
+    )
+
+
+def _int_tensor(model: Model, value):
+    if not isinstance(value, numpy.ndarray):
+        return value
+    return xp2torch(numpy.ascontiguousarray(value, dtype=numpy.int64), device=model.shims[0].device)
+
+
+def _convert_inputs(model: Model, batch, is_train: bool):
+    args, kwargs = batch.torch_args()
+    converted = ArgsKwargs(
+        args=tuple(_int_tensor(model, a) for a in args),
+        kwargs={key: _int_tensor(model, value) for key, value in kwargs.items()},
+    )
+    return converted, lambda d_inputs: batch
+
+
+def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
+    batch, outputs = inputs_outputs
+    if is_train or batch.targets is not None:  # the loss (in prediction: without dropout)
+        loss = outputs
+
+        def backprop(d_loss: float) -> ArgsKwargs:
+            return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": loss.new_tensor(d_loss)})
+
+        return float(loss.detach().cpu()), backprop
+    if isinstance(outputs, tuple):
+        return tuple(o.cpu().numpy() for o in outputs), _no_backprop
+    return outputs.cpu().numpy(), _no_backprop
+
+
+def _no_backprop(d_outputs):
+    raise ValueError("span model: prediction is not differentiable")

@@ -1,0 +1,171 @@
+"""From reference Docs to the head's training batch: gold spans checked, then in bytes.
+
+Training targets come from each example's *reference* text and gold character
+offsets (converted to bytes), never from the predicted tokenization, so gold
+spans the tokenizer cannot represent are not lost.
+
+Faulty spans are repaired or skipped, never silently: each is returned as a
+``GoldFault`` (kind, character offsets, label, what was done), which the
+components count and report with the document it came from.
+
+- outside the text or empty: skipped
+- only whitespace: skipped
+- leading/trailing whitespace: trimmed (predictions are trimmed the same way)
+- label not among the component's labels: skipped
+- overlapping an earlier span (by start, longer first): skipped
+"""
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Container, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from ..byte_text import ByteText
+
+OUTSIDE = "spans outside the text"
+EMPTY = "empty spans"
+WHITESPACE_ONLY = "whitespace-only spans"
+TRIMMED = "spans with leading/trailing whitespace (trimmed)"
+UNKNOWN_LABEL = "spans with labels unseen at initialize"
+OVERLAPPING = "overlapping spans"
+TOO_LONG = "spans longer than the segment"
+UNANNOTATED = "documents without annotation"
+
+
+@dataclass
+class GoldFault:
+    """One faulty gold span: its kind, character offsets, label and the repair."""
+
+    kind: str
+    start: int
+    end: int
+    label: str
+    action: str
+
+    def describe(self, text: str) -> str:
+        snippet = text[max(self.start, 0) : max(self.end, 0)][:40]
+        return f"chars [{self.start}, {self.end}) {snippet!r} label {self.label!r}: {self.action}"
+
+
+@dataclass
+class GoldSpans:
+    """Usable gold spans in character offsets, and the faults found."""
+
+    starts: numpy.ndarray
+    ends: numpy.ndarray
+    labels: List[str]
+    faults: List[GoldFault] = field(default_factory=list)
+
+
+def check_gold_spans(
+    text: str,
+    starts: Sequence[int],
+    ends: Sequence[int],
+    labels: Sequence[str],
+    known_labels: Container[str],
+) -> GoldSpans:
+    """Repair or skip faulty spans; see the module docstring for the rules."""
+    faults: List[GoldFault] = []
+    kept = []
+    for start, end, label in zip(starts, ends, labels):
+        start, end = int(start), int(end)
+        if start < 0 or end > len(text):
+            faults.append(GoldFault(OUTSIDE, start, end, label, f"skipped (text has {len(text)} chars)"))
+            continue
+        if end <= start:
+            faults.append(GoldFault(EMPTY, start, end, label, "skipped"))
+            continue
+        piece = text[start:end]
+        stripped = piece.strip()
+        if not stripped:
+            faults.append(GoldFault(WHITESPACE_ONLY, start, end, label, "skipped"))
+            continue
+        if len(stripped) != len(piece):
+            new_start = start + len(piece) - len(piece.lstrip())
+            new_end = new_start + len(stripped)
+            faults.append(GoldFault(TRIMMED, start, end, label, f"trimmed to [{new_start}, {new_end})"))
+            start, end = new_start, new_end
+        if label not in known_labels:
+            faults.append(GoldFault(UNKNOWN_LABEL, start, end, label, "skipped"))
+            continue
+        kept.append((start, -end, label))
+    kept.sort()
+    out_starts: List[int] = []
+    out_ends: List[int] = []
+    out_labels: List[str] = []
+    reach = -1
+    for start, neg_end, label in kept:
+        end = -neg_end
+        if start < reach:
+            faults.append(GoldFault(OVERLAPPING, start, end, label, f"skipped (overlaps a span ending at {reach})"))
+            continue
+        out_starts.append(start)
+        out_ends.append(end)
+        out_labels.append(label)
+        reach = end
+    return GoldSpans(
+        numpy.asarray(out_starts, dtype=numpy.int64),
+        numpy.asarray(out_ends, dtype=numpy.int64),
+        out_labels,
+        faults,
+    )
+
+
+# A component's gold in one reference doc: (starts, ends, labels, unknown char ranges), None if unannotated.
+GoldReader = Callable[[Doc], Optional[Tuple[List[int], List[int], List[str], List[Tuple[int, int]]]]]
+
+
+def training_batch(
+    head, examples: Iterable[Example], label_ids: Dict[str, int], read_gold: GoldReader,
+    describe: Callable[[Doc], str], rng: numpy.random.Generator, task_annotation: str,
+):
+    """The head's batch for the examples, the faults found by kind, and the first of each."""
+    found: Counter = Counter()
+    first: Dict[str, str] = {}
+    batches = []
+
+    def note(kind: str, doc: Doc, what: str) -> None:
+        found[kind] += 1
+        if kind not in first:
+            first[kind] = f"{describe(doc)}: {what}"
+
+    for example in examples:
+        doc = example.reference
+        if not doc.text:
+            continue
+        gold_spans = read_gold(doc)
+        if gold_spans is None:
+            note(UNANNOTATED, doc, f"no {task_annotation} annotation; skipped")
+            continue
+        starts, ends, labels, unknown = gold_spans
+        gold = check_gold_spans(doc.text, starts, ends, labels, label_ids)
+        for fault in gold.faults:
+            note(fault.kind, doc, fault.describe(doc.text))
+        text = ByteText(doc.text)
+        b_starts, b_ends = text.chars_to_bytes(gold.starts, gold.ends)
+        ids = numpy.asarray([label_ids[n] for n in gold.labels], dtype=numpy.int64)
+        longest = head.max_span_bytes
+        fits = numpy.ones(len(ids), dtype=bool) if longest is None else (b_ends - b_starts) <= longest
+        for j in numpy.flatnonzero(~fits).tolist():
+            note(
+                TOO_LONG,
+                doc,
+                f"chars [{gold.starts[j]}, {gold.ends[j]}) label {gold.labels[j]!r} has "
+                f"{b_ends[j] - b_starts[j]} bytes > segment_length={longest}; skipped",
+            )
+        known = known_bytes(text, unknown)
+        batches.append(head.document_batch(text.as_array(), b_starts[fits], b_ends[fits], ids[fits], rng, known=known))
+    return head.concat(batches), found, first
+
+
+def known_bytes(text: ByteText, unknown: Sequence[Tuple[int, int]]) -> Optional[numpy.ndarray]:
+    """Per-byte mask of annotated bytes (None: all are)."""
+    if not unknown:
+        return None
+    starts, ends = text.chars_to_bytes(*(numpy.asarray(a, dtype=numpy.int64) for a in zip(*unknown)))
+    depth = numpy.zeros(len(text) + 1, dtype=numpy.int64)
+    numpy.add.at(depth, starts, 1)
+    numpy.add.at(depth, ends, -1)
+    return numpy.cumsum(depth[:-1]) == 0
