@@ -5,6 +5,7 @@
 Reads the JSON written by the workflow's evaluate steps (``evaluate-ner``,
 ``evaluate-pos``, the ``small`` and ``baselines`` workflows) and prints markdown tables.
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -27,8 +28,11 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     m = args.metrics
     systems = [("BTS", "ner"), ("BTS seq2seq head", "ner_seq2seq"), ("spaCy CNN", "ner_baseline")]
-    print("| language | " + " | ".join(f"{name} dev F1 | {name} test F1" for name, _ in systems)
-          + " | paper BTS test F1 |")
+    print(
+        "| language | "
+        + " | ".join(f"{name} dev F1 | {name} test F1" for name, _ in systems)
+        + " | paper BTS test F1 |"
+    )
     print("| --- " * (2 * len(systems) + 2) + "|")
     for lang in ("en", "de", "es", "nl"):
         cells = [read(m / run, f"{lang}-{split}", "ents_f") for _, run in systems for split in ("dev", "test")]

@@ -13,6 +13,7 @@ line with the ratio Ray 2 actors / Ray 1 actor.
 
     python bench/annotate.py --model training/ner/model-best
 """
+
 import argparse
 import json
 import os
@@ -41,8 +42,8 @@ def build_input(paths, words, doc_words, out: Path):
             for doc in DocBin().from_disk(path).get_docs(vocab):
                 tokens = [t for t in doc if not t.is_space]
                 for start in range(0, len(tokens), doc_words):
-                    piece = tokens[start:start + doc_words]
-                    text = doc.text[piece[0].idx:piece[-1].idx + len(piece[-1].text)]
+                    piece = tokens[start : start + doc_words]
+                    text = doc.text[piece[0].idx : piece[-1].idx + len(piece[-1].text)]
                     handle.write(json.dumps({"id": f"d{n_docs:06d}", "text": text}, ensure_ascii=False) + "\n")
                     n_docs += 1
                     n_words += len(piece)
@@ -55,7 +56,9 @@ def build_input(paths, words, doc_words, out: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=str(ROOT / "training" / "ner" / "model-best"), help="pipeline to run")
-    parser.add_argument("--texts", nargs="+", type=Path, default=DEFAULT_TEXTS, help=".spacy corpora to take texts from")
+    parser.add_argument(
+        "--texts", nargs="+", type=Path, default=DEFAULT_TEXTS, help=".spacy corpora to take texts from"
+    )
     parser.add_argument("--words", type=int, default=150_000, help="words of input (at least 50,000)")
     parser.add_argument("--doc-words", type=int, default=50, help="words per document")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -82,17 +85,28 @@ def main() -> None:
             out = tmp / f"{engine}-{workers}.jsonl"
             start = time.perf_counter()
             result = annotate(
-                args.model, [str(tmp / "input.jsonl")], str(out), engine=engine, workers=workers,
-                batch_size=args.batch_size, threads=1, progress_every=10.0,
+                args.model,
+                [str(tmp / "input.jsonl")],
+                str(out),
+                engine=engine,
+                workers=workers,
+                batch_size=args.batch_size,
+                threads=1,
+                progress_every=10.0,
             )
             seconds = time.perf_counter() - start
             assert result.docs == n_docs and not result.errors, (result.docs, result.errors)
             outputs[(engine, workers)] = sorted(out.read_text(encoding="utf-8").split("\n"))
-            rows.append({
-                "engine": engine, "workers": workers, "seconds": round(seconds, 2),
-                "docs_per_s": round(n_docs / seconds, 1), "words_per_s": round(n_words / seconds),
-                "first_doc_s": round(result.first_doc_seconds, 2),
-            })
+            rows.append(
+                {
+                    "engine": engine,
+                    "workers": workers,
+                    "seconds": round(seconds, 2),
+                    "docs_per_s": round(n_docs / seconds, 1),
+                    "words_per_s": round(n_words / seconds),
+                    "first_doc_s": round(result.first_doc_seconds, 2),
+                }
+            )
             print(f"{engine} x{workers}: {n_docs / seconds:,.1f} docs/s ({seconds:.1f} s)", flush=True)
         ray.shutdown()
     same = all(lines == outputs[("local", 1)] for lines in outputs.values())

@@ -6,6 +6,7 @@ The weights are the same in every row: only ``inference_segment_length`` and
     python bench/inference_settings.py --model training/ner/model-best \
         --lengths 256 1024 --quantize false bfloat16 --out bench/results/inference_settings.md
 """
+
 import argparse
 import itertools
 import json
@@ -35,8 +36,12 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     columns = [(lang, split) for split in args.splits for lang in LANGS]
-    rows = ["| inference segment (bytes) | quantize | " + " | ".join(f"{lang} {split} F1" for lang, split in columns)
-            + " | bytes/s |", "| --- | --- |" + " --- |" * (len(columns) + 1)]
+    rows = [
+        "| inference segment (bytes) | quantize | "
+        + " | ".join(f"{lang} {split} F1" for lang, split in columns)
+        + " | bytes/s |",
+        "| --- | --- |" + " --- |" * (len(columns) + 1),
+    ]
     for length, quantize in itertools.product(args.lengths, args.quantize):
         model = {"@architectures": "spacy-bts.ByteTagger.v2", "inference_segment_length": length}
         settings = {"model": model, "overlap": args.overlap, "quantize": QUANTIZE[quantize]}
@@ -49,11 +54,16 @@ def main() -> None:
             scores.append(nlp.evaluate(examples)["ents_f"] * 100)
             seconds += time.perf_counter() - start
             n_bytes += sum(len(eg.reference.text.encode("utf8")) for eg in examples)
-        rows.append(f"| {length} | {json.dumps(QUANTIZE[quantize])} | " + " | ".join(f"{s:.2f}" for s in scores)
-                    + f" | {n_bytes / seconds:,.0f} |")
+        rows.append(
+            f"| {length} | {json.dumps(QUANTIZE[quantize])} | "
+            + " | ".join(f"{s:.2f}" for s in scores)
+            + f" | {n_bytes / seconds:,.0f} |"
+        )
         print(rows[-1], flush=True)
-    table = (f"Pipeline `{args.model}`, overlap {args.overlap}, {args.threads} torch threads; bytes/s of "
-             f"`nlp.evaluate` over all the sets.\n\n" + "\n".join(rows) + "\n")
+    table = (
+        f"Pipeline `{args.model}`, overlap {args.overlap}, {args.threads} torch threads; bytes/s of "
+        f"`nlp.evaluate` over all the sets.\n\n" + "\n".join(rows) + "\n"
+    )
     print(table)
     if args.out:
         args.out.write_text(table)

@@ -6,6 +6,7 @@ Times one encoder pass (``--segments`` segments of 60 bytes through the 2-layer
 LSTM, untrained weights: speed does not depend on them) and one decoder step,
 median of ``--repeats`` after a warm-up. Explains when int8 pays off here.
 """
+
 import argparse
 import json
 import statistics
@@ -54,9 +55,11 @@ def main(argv=None) -> None:
                 row[f"{name}_encoder_ms"] = 1000 * median_seconds(lambda: model.lstm(x), args.repeats)
                 row[f"{name}_step_us"] = 1e6 * median_seconds(lambda: model.lstm(step, state), args.repeats)
         rows[width] = row
-        print(f"| {width} | {row['fp32_encoder_ms']:.1f} | {row['int8_encoder_ms']:.1f} | "
-              f"{row['int8_encoder_ms'] / row['fp32_encoder_ms']:.2f} | {row['fp32_step_us']:.0f} | "
-              f"{row['int8_step_us']:.0f} |")
+        print(
+            f"| {width} | {row['fp32_encoder_ms']:.1f} | {row['int8_encoder_ms']:.1f} | "
+            f"{row['int8_encoder_ms'] / row['fp32_encoder_ms']:.2f} | {row['fp32_step_us']:.0f} | "
+            f"{row['int8_step_us']:.0f} |"
+        )
     print(json.dumps(rows))
 
 

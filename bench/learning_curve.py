@@ -10,6 +10,7 @@ counted). Runs go one after another, so they get the same machine.
         --train corpus/ner/en-train.spacy --dev corpus/ner/en-dev.spacy \
         --minutes 20 --eval-every 2 --out bench/results/curves_ner.json --png bench/results/curves_ner.png
 """
+
 import argparse
 import json
 import random

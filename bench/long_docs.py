@@ -10,6 +10,7 @@ pipeline. The components' share is the difference between the two. Without
 ``--max-spans`` spans per segment, to keep the output bounded like a trained
 model's). The last line is JSON.
 """
+
 import argparse
 import json
 import resource
@@ -86,22 +87,38 @@ def child(args) -> None:
     doc = nlp.make_doc(text) if args.mode == "tokenizer" else nlp(text)
     seconds = time.perf_counter() - start
     assert doc.text == text
-    print(json.dumps({
-        "mode": args.mode,
-        "mb": mb,
-        "bytes": len(text.encode("utf8")),
-        "tokens": len(doc),
-        "ents": len(doc.ents),
-        "before_mb": round(before, 1),
-        "peak_mb": round(peak_rss_mb(), 1),
-        "seconds": round(seconds, 2),
-    }))
+    print(
+        json.dumps(
+            {
+                "mode": args.mode,
+                "mb": mb,
+                "bytes": len(text.encode("utf8")),
+                "tokens": len(doc),
+                "ents": len(doc.ents),
+                "before_mb": round(before, 1),
+                "peak_mb": round(peak_rss_mb(), 1),
+                "seconds": round(seconds, 2),
+            }
+        )
+    )
 
 
 def measure(args, mb: float, mode: str) -> dict:
-    cmd = [sys.executable, __file__, "--child", "--mode", mode, "--mb", str(mb),
-           "--max-spans", str(args.max_spans), "--max-batch-segments", str(args.max_batch_segments),
-           "--alignment-mode", args.alignment_mode]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--mode",
+        mode,
+        "--mb",
+        str(mb),
+        "--max-spans",
+        str(args.max_spans),
+        "--max-batch-segments",
+        str(args.max_batch_segments),
+        "--alignment-mode",
+        args.alignment_mode,
+    ]
     if args.model:
         cmd += ["--model", *args.model]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -114,12 +131,16 @@ def measure(args, mb: float, mode: str) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, nargs="+", default=[1.0, 10.0])
-    parser.add_argument("--model", nargs="+", default=None,
-                        help="trained pipelines, combined into one (default: untrained small)")
+    parser.add_argument(
+        "--model", nargs="+", default=None, help="trained pipelines, combined into one (default: untrained small)"
+    )
     parser.add_argument("--max-spans", type=int, default=4)
     parser.add_argument("--max-batch-segments", type=int, default=1024)
-    parser.add_argument("--alignment-mode", default="split",
-                        help="bts_ner alignment_mode; 'split' costs O(splits x tokens) on spaCy's retokenizer")
+    parser.add_argument(
+        "--alignment-mode",
+        default="split",
+        help="bts_ner alignment_mode; 'split' costs O(splits x tokens) on spaCy's retokenizer",
+    )
     parser.add_argument("--mode", choices=["tokenizer", "pipeline"], default="pipeline")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -127,8 +148,10 @@ def main(argv=None) -> dict:
         child(args)
         return {}
     rows = []
-    print("| document | tokens | tokenizer only: peak RSS growth | pipeline: peak RSS growth | "
-          "components' share | per byte | seconds |")
+    print(
+        "| document | tokens | tokenizer only: peak RSS growth | pipeline: peak RSS growth | "
+        "components' share | per byte | seconds |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for mb in args.mb:
         tok = measure(args, mb, "tokenizer")
@@ -136,17 +159,28 @@ def main(argv=None) -> dict:
         tok_growth = tok["peak_mb"] - tok["before_mb"]
         full_growth = full["peak_mb"] - full["before_mb"]
         share = full_growth - tok_growth
-        row = {"mb": mb, "bytes": full["bytes"], "tokens": full["tokens"],
-               "tokenizer_growth_mb": round(tok_growth, 1), "pipeline_growth_mb": round(full_growth, 1),
-               "components_mb": round(share, 1),
-               "components_bytes_per_byte": round(share * 2**20 / full["bytes"], 1),
-               "seconds": full["seconds"]}
+        row = {
+            "mb": mb,
+            "bytes": full["bytes"],
+            "tokens": full["tokens"],
+            "tokenizer_growth_mb": round(tok_growth, 1),
+            "pipeline_growth_mb": round(full_growth, 1),
+            "components_mb": round(share, 1),
+            "components_bytes_per_byte": round(share * 2**20 / full["bytes"], 1),
+            "seconds": full["seconds"],
+        }
         rows.append(row)
-        print(f"| {mb:g} MB | {row['tokens']:,} | {tok_growth:.0f} MB | {full_growth:.0f} MB | "
-              f"{share:.0f} MB | {row['components_bytes_per_byte']} B | {full['seconds']:.1f} |", flush=True)
-    result = {"model": " + ".join(args.model or ["untrained small"]), "max_batch_segments": args.max_batch_segments,
-              "alignment_mode": args.alignment_mode,
-              "rows": rows}
+        print(
+            f"| {mb:g} MB | {row['tokens']:,} | {tok_growth:.0f} MB | {full_growth:.0f} MB | "
+            f"{share:.0f} MB | {row['components_bytes_per_byte']} B | {full['seconds']:.1f} |",
+            flush=True,
+        )
+    result = {
+        "model": " + ".join(args.model or ["untrained small"]),
+        "max_batch_segments": args.max_batch_segments,
+        "alignment_mode": args.alignment_mode,
+        "rows": rows,
+    }
     print(json.dumps(result))
     return result
 

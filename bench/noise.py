@@ -10,6 +10,7 @@ offsets ``(start, end, label)`` with spaCy's ``PRFScore``. ``--int8`` adds the
 BTS pipeline with ``quantize = true``, which also gives the F1 cost of int8.
 The last line is JSON.
 """
+
 import argparse
 import json
 import random
@@ -81,8 +82,10 @@ def main(argv=None) -> dict:
         quantized.get_pipe("bts_ner").cfg["quantize"] = True
         pipelines["bts_ner int8"] = quantized
     header = " | ".join(f"F1 {100 * r:g}% noise" for r in args.rates)
-    lines = [f"| language | pipeline | {header} | F1 kept at {100 * args.rates[-1]:g}% |",
-             "| --- " * (3 + len(args.rates)) + "|"]
+    lines = [
+        f"| language | pipeline | {header} | F1 kept at {100 * args.rates[-1]:g}% |",
+        "| --- " * (3 + len(args.rates)) + "|",
+    ]
     results = {}
     for lang in args.langs:
         path = args.corpus / f"{lang}-test.spacy"

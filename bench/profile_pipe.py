@@ -1,7 +1,8 @@
 """Where ``nlp.pipe`` spends its time: cProfile of one pass over a corpus's texts.
 
-    python bench/profile_pipe.py training/ner/model-best corpus/ner/en-test.spacy
+python bench/profile_pipe.py training/ner/model-best corpus/ner/en-test.spacy
 """
+
 import argparse
 import cProfile
 import pstats

@@ -6,6 +6,7 @@ Each config is built with the CoNLL NER labels (4) or the 17 UPOS tags,
 initialized and saved to a temporary directory; sizes are of the whole saved
 pipeline directory. The last line is JSON.
 """
+
 import argparse
 import json
 import tempfile
@@ -14,13 +15,42 @@ from pathlib import Path
 import spacy
 from spacy.util import load_config, load_model_from_config
 
-CONFIGS = ["configs/ner_cpu.cfg", "configs/ner_small.cfg", "configs/pos_cpu.cfg", "configs/ner_paper.cfg", "configs/pos_paper.cfg",
-           "configs/ner_baseline.cfg", "configs/pos_baseline.cfg"]
+CONFIGS = [
+    "configs/ner_cpu.cfg",
+    "configs/ner_small.cfg",
+    "configs/pos_cpu.cfg",
+    "configs/ner_paper.cfg",
+    "configs/pos_paper.cfg",
+    "configs/ner_baseline.cfg",
+    "configs/pos_baseline.cfg",
+]
 NER_LABELS = ["LOC", "MISC", "ORG", "PER"]
-UPOS = ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
-        "PUNCT", "SCONJ", "SYM", "VERB", "X"]
-PIPELINES = ["training/ner/model-best", "training/ner_small/model-best", "training/pos/model-best",
-             "training/ner_baseline/model-best", "training/pos_baseline/model-best"]
+UPOS = [
+    "ADJ",
+    "ADP",
+    "ADV",
+    "AUX",
+    "CCONJ",
+    "DET",
+    "INTJ",
+    "NOUN",
+    "NUM",
+    "PART",
+    "PRON",
+    "PROPN",
+    "PUNCT",
+    "SCONJ",
+    "SYM",
+    "VERB",
+    "X",
+]
+PIPELINES = [
+    "training/ner/model-best",
+    "training/ner_small/model-best",
+    "training/pos/model-best",
+    "training/ner_baseline/model-best",
+    "training/pos_baseline/model-best",
+]
 
 
 def n_params(nlp) -> int:

@@ -20,6 +20,7 @@ segments/s for BTS). Each pipeline runs in its own process so that its peak RSS
 (``ru_maxrss``) is its own. The last line printed is JSON with ``bts_wps``,
 ``baseline_wps`` and ``ratio`` (each pipeline at its best batch size).
 """
+
 import argparse
 import json
 import resource
@@ -43,6 +44,7 @@ def log(message: str) -> None:
 
 
 # Child: measure one pipeline ------------------------------------------------
+
 
 def load_texts(nlp, paths, n_words):
     from spacy.training import Corpus
@@ -93,8 +95,14 @@ def child(args) -> None:
             pipe.cfg["quantize"] = quantize
     texts, n_words = load_texts(nlp, args.texts, args.words)
     n_bytes = sum(len(t.encode("utf8")) for t in texts)
-    result = {"model": args.model, "quantize": args.quantize, "words": n_words, "bytes": n_bytes,
-              "docs": len(texts), "inference": {}}
+    result = {
+        "model": args.model,
+        "quantize": args.quantize,
+        "words": n_words,
+        "bytes": n_bytes,
+        "docs": len(texts),
+        "inference": {},
+    }
     for batch_size in args.batch_sizes:
         list(nlp.pipe(texts[: max(batch_size, 8)], batch_size=batch_size))  # warm-up
         seconds = []
@@ -105,9 +113,11 @@ def child(args) -> None:
             seconds.append(time.perf_counter() - start)
         median = statistics.median(seconds)
         result["inference"][str(batch_size)] = {
-            "seconds": seconds, "wps": n_words / median, "bytes_per_s": n_bytes / median}
-        log(f"  {Path(args.model).parent.name} {args.quantize} batch {batch_size}: "
-            f"{n_words / median:,.0f} words/s")
+            "seconds": seconds,
+            "wps": n_words / median,
+            "bytes_per_s": n_bytes / median,
+        }
+        log(f"  {Path(args.model).parent.name} {args.quantize} batch {batch_size}: {n_words / median:,.0f} words/s")
     result["inference_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.train_updates and Path(args.train).exists() and args.quantize == "default":
         batches = train_batches(nlp, args.train, args.train_updates + 2)
@@ -124,13 +134,18 @@ def child(args) -> None:
             nlp.update(batch, sgd=optimizer)
         seconds = time.perf_counter() - start
         words = sum(len(eg.reference) for b in timed for eg in b)
-        result["training"] = {"updates": len(timed), "seconds": seconds, "wps": words / seconds,
-                              "segments_per_s": segments / seconds if segments else None}
+        result["training"] = {
+            "updates": len(timed),
+            "seconds": seconds,
+            "wps": words / seconds,
+            "segments_per_s": segments / seconds if segments else None,
+        }
         result["training_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
 
 # Parent ---------------------------------------------------------------------
+
 
 def ensure_corpus(args) -> None:
     """Convert the test sets (en, es, nl) and the English training set from the
@@ -149,8 +164,9 @@ def ensure_corpus(args) -> None:
                 with zipfile.ZipFile(Path(args.mirror) / CONLL2002_ZIP) as archive:
                     src = Path(archive.extract(f"conll2002/{src}", tmp))
             log(f"converting {src} -> {dest}")
-            subprocess.run([sys.executable, str(ROOT / "scripts" / "corpora.py"), "ner", str(src), dest],
-                           check=True, cwd=ROOT)
+            subprocess.run(
+                [sys.executable, str(ROOT / "scripts" / "corpora.py"), "ner", str(src), dest], check=True, cwd=ROOT
+            )
 
 
 def ensure_pipeline(args, path: str, config: str, steps: int) -> str:
@@ -162,21 +178,60 @@ def ensure_pipeline(args, path: str, config: str, steps: int) -> str:
     output = Path("training") / ("quick_" + Path(config).stem)
     log(f"{path} not found: training {config} for {steps} steps into {output} (speed only)")
     subprocess.run(
-        [sys.executable, "-m", "spacy", "train", config, "--paths.train", train,
-         "--paths.dev", "corpus/ner/en-test.spacy", "--output", str(output),
-         "--training.max_steps", str(steps), "--training.eval_frequency", str(steps),
-         "--corpora.dev.limit", "20"],
-        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "spacy",
+            "train",
+            config,
+            "--paths.train",
+            train,
+            "--paths.dev",
+            "corpus/ner/en-test.spacy",
+            "--output",
+            str(output),
+            "--training.max_steps",
+            str(steps),
+            "--training.eval_frequency",
+            str(steps),
+            "--corpora.dev.limit",
+            "20",
+        ],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
     )
     return str(output / "model-best")
 
 
 def measure(args, model: str, quantize: str = "default") -> dict:
-    cmd = [sys.executable, __file__, "--child", "--model", model, "--threads", str(args.threads),
-           "--max-batch-segments", str(args.max_batch_segments),
-           "--words", str(args.words), "--repeats", str(args.repeats), "--gpu-id", str(args.gpu_id),
-           "--train-updates", str(args.train_updates), "--train", args.train,
-           "--batch-sizes", *map(str, args.batch_sizes), "--texts", *args.texts, "--quantize", quantize]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--model",
+        model,
+        "--threads",
+        str(args.threads),
+        "--max-batch-segments",
+        str(args.max_batch_segments),
+        "--words",
+        str(args.words),
+        "--repeats",
+        str(args.repeats),
+        "--gpu-id",
+        str(args.gpu_id),
+        "--train-updates",
+        str(args.train_updates),
+        "--train",
+        args.train,
+        "--batch-sizes",
+        *map(str, args.batch_sizes),
+        "--texts",
+        *args.texts,
+        "--quantize",
+        quantize,
+    ]
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if done.returncode:
         raise SystemExit(f"measuring {model} failed (exit {done.returncode})")
@@ -190,17 +245,27 @@ def best(result: dict) -> tuple:
 
 def table(results: dict) -> str:
     sizes = sorted({int(s) for r in results.values() for s in r["inference"]})
-    lines = ["| pipeline | " + " | ".join(f"words/s @ batch {s}" for s in sizes)
-             + " | bytes/s (best) | peak RSS inference | training words/s | training segments/s | peak RSS training |",
-             "| --- " * (len(sizes) + 6) + "|"]
+    lines = [
+        "| pipeline | "
+        + " | ".join(f"words/s @ batch {s}" for s in sizes)
+        + " | bytes/s (best) | peak RSS inference | training words/s | training segments/s | peak RSS training |",
+        "| --- " * (len(sizes) + 6) + "|",
+    ]
     for name, r in results.items():
         cells = [f"{r['inference'][str(s)]['wps']:,.0f}" if str(s) in r["inference"] else "–" for s in sizes]
         train = r.get("training") or {}
         seg = train.get("segments_per_s")
         lines.append(
-            f"| {name} | " + " | ".join(cells) + f" | {best(r)[2]:,.0f} | {r['inference_peak_rss_mb']:.0f} MB | "
-            + (f"{train['wps']:,.0f}" if train else "–") + " | " + (f"{seg:,.0f}" if seg else "–")
-            + " | " + (f"{r['training_peak_rss_mb']:.0f} MB" if train else "–") + " |")
+            f"| {name} | "
+            + " | ".join(cells)
+            + f" | {best(r)[2]:,.0f} | {r['inference_peak_rss_mb']:.0f} MB | "
+            + (f"{train['wps']:,.0f}" if train else "–")
+            + " | "
+            + (f"{seg:,.0f}" if seg else "–")
+            + " | "
+            + (f"{r['training_peak_rss_mb']:.0f} MB" if train else "–")
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -209,16 +274,20 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="one batch size, 3 repeats, no int8 run")
     parser.add_argument("--bts", default="training/ner/model-best")
     parser.add_argument("--baseline", default="training/ner_baseline/model-best")
-    parser.add_argument("--small", default="training/ner_small/model-best",
-                        help="small-config BTS pipeline (full mode, measured if present)")
+    parser.add_argument(
+        "--small",
+        default="training/ner_small/model-best",
+        help="small-config BTS pipeline (full mode, measured if present)",
+    )
     parser.add_argument("--texts", nargs="+", default=TEST_FILES)
     parser.add_argument("--train", default=TRAIN_FILE)
     parser.add_argument("--words", type=int, default=50_000)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=None)
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--train-updates", type=int, default=None)
-    parser.add_argument("--max-batch-segments", type=int, default=128,
-                        help="BTS segments per forward pass (the components' default)")
+    parser.add_argument(
+        "--max-batch-segments", type=int, default=128, help="BTS segments per forward pass (the components' default)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 (quantize) run")
@@ -266,16 +335,26 @@ def main(argv=None) -> None:
     base_size, base_wps, _ = best(results["spaCy CNN ner (baseline)"])
     bts_size, bts_wps, _ = best(results["bts_ner"])
     r = results["bts_ner"]
-    print(f"Texts: {r['docs']} documents, {r['words']:,} words, {r['bytes']:,} bytes; "
-          f"{'GPU ' + str(args.gpu_id) if args.gpu_id >= 0 else f'CPU, {args.threads} torch threads'}; "
-          f"median of {args.repeats} after a warm-up.")
+    print(
+        f"Texts: {r['docs']} documents, {r['words']:,} words, {r['bytes']:,} bytes; "
+        f"{'GPU ' + str(args.gpu_id) if args.gpu_id >= 0 else f'CPU, {args.threads} torch threads'}; "
+        f"median of {args.repeats} after a warm-up."
+    )
     print(table(results))
-    summary = {"bts_wps": round(bts_wps), "baseline_wps": round(base_wps), "ratio": round(bts_wps / base_wps, 3),
-               "bts_batch_size": bts_size, "baseline_batch_size": base_size,
-               "seconds": round(time.perf_counter() - started, 1)}
-    for key, name in (("float32", "bts_ner, quantize = false (float32)"), ("int8", "bts_ner, quantize = true (int8)"),
-                      ("small", "bts_ner small (2 x 128)"),
-                      ("small_int8", "bts_ner small (2 x 128), quantize = true (int8)")):
+    summary = {
+        "bts_wps": round(bts_wps),
+        "baseline_wps": round(base_wps),
+        "ratio": round(bts_wps / base_wps, 3),
+        "bts_batch_size": bts_size,
+        "baseline_batch_size": base_size,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    for key, name in (
+        ("float32", "bts_ner, quantize = false (float32)"),
+        ("int8", "bts_ner, quantize = true (int8)"),
+        ("small", "bts_ner small (2 x 128)"),
+        ("small_int8", "bts_ner small (2 x 128), quantize = true (int8)"),
+    ):
         if name in results:
             wps = best(results[name])[1]
             summary[f"bts_{key}_wps"] = round(wps)

@@ -5,8 +5,10 @@ fixed wall time (training segments/s), then decode the dev text (bytes/s).
 Decoding speed depends on how many spans the model emits, so spans/segment is
 reported beside it. Prints a table and, last, one JSON line.
 
-    python bench/throughput.py --data ../shared/data/mirror/raw.githubusercontent.com/synalp/NER/c0ea07c81ec3512b5047dcd804b0ac2b10a3bdfc/corpus/CoNLL-2003
+    python bench/throughput.py --data \
+        ../shared/data/mirror/raw.githubusercontent.com/synalp/NER/c0ea07c81ec3512b5047dcd804b0ac2b10a3bdfc/corpus/CoNLL-2003
 """
+
 import argparse
 import json
 import platform
@@ -24,7 +26,11 @@ from spacy_bts.segmenting import inference_offsets
 
 CONFIGS = {
     "paper 4x320 ByteToSpan.v1": {"@architectures": "spacy-bts.ByteToSpan.v1", "width": 320, "depth": 4},
-    "small 2x256 PositionalByteToSpan.v1": {"@architectures": "spacy-bts.PositionalByteToSpan.v1", "width": 256, "depth": 2},
+    "small 2x256 PositionalByteToSpan.v1": {
+        "@architectures": "spacy-bts.PositionalByteToSpan.v1",
+        "width": 256,
+        "depth": 2,
+    },
 }
 
 
@@ -37,11 +43,14 @@ def read_conll(path: Path, limit_docs: int):
 def measure(name, arch, train_docs, dev_texts, seconds, batch_segments):
     fix_random_seed(0)
     nlp = spacy.blank("xx")
-    ner = nlp.add_pipe("bts_ner", config={
-        "model": arch,
-        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": 0.05},
-        "max_batch_segments": 512,
-    })
+    ner = nlp.add_pipe(
+        "bts_ner",
+        config={
+            "model": arch,
+            "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": 0.05},
+            "max_batch_segments": 512,
+        },
+    )
     examples = [Example(nlp.make_doc(d.text), d) for d in train_docs]
     nlp.initialize(lambda: examples)
     optimizer = Adam(0.002)
@@ -92,16 +101,20 @@ def main():
             break
         dev_texts.append(doc.text)
         size += len(doc.text.encode("utf8"))
-    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, batch {args.batch_segments} windows, "
-          f"{args.seconds:.0f} s training per config, {size} bytes decoded")
+    print(
+        f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, batch {args.batch_segments} windows, "
+        f"{args.seconds:.0f} s training per config, {size} bytes decoded"
+    )
     results = []
     for name, arch in CONFIGS.items():
         result = measure(name, arch, train_docs, dev_texts, args.seconds, args.batch_segments)
         results.append(result)
-        print(f"| {name} | {result['train_segments_per_s']:.0f} segments/s | "
-              f"{result['decode_bytes_per_s']:.0f} bytes/s | {result['spans_per_segment']:.2f} spans/segment |",
-              flush=True)
+        print(
+            f"| {name} | {result['train_segments_per_s']:.0f} segments/s | "
+            f"{result['decode_bytes_per_s']:.0f} bytes/s | {result['spans_per_segment']:.2f} spans/segment |",
+            flush=True,
+        )
     print(json.dumps({"threads": torch.get_num_threads(), "results": results}))
 
 

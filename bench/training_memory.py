@@ -14,6 +14,7 @@ once as ``spacy train`` does (``nlp.evaluate``, the config's batch size) and rep
 that evaluation's own peak (VmHWM reset through ``/proc/self/clear_refs``). The last
 line is JSON.
 """
+
 import argparse
 import json
 import subprocess
@@ -47,9 +48,14 @@ def evaluation_memory(nlp, examples) -> dict:
     t0 = time.perf_counter()
     scores = nlp.evaluate(examples)
     seconds = time.perf_counter() - t0
-    return {"eval_docs": len(examples), "eval_seconds": seconds, "eval_rss_before_mb": round(before),
-            "eval_rss_after_mb": round(rss_mb()), "eval_peak_mb": round(rss_mb("VmHWM")) if reset else None,
-            "eval_scores": {k: round(v, 4) for k, v in scores.items() if k.endswith("_f") and isinstance(v, float)}}
+    return {
+        "eval_docs": len(examples),
+        "eval_seconds": seconds,
+        "eval_rss_before_mb": round(before),
+        "eval_rss_after_mb": round(rss_mb()),
+        "eval_peak_mb": round(rss_mb("VmHWM")) if reset else None,
+        "eval_scores": {k: round(v, 4) for k, v in scores.items() if k.endswith("_f") and isinstance(v, float)},
+    }
 
 
 def train(config_path: str, train_path: str, dev_path: str, updates: int, trim_interval: int) -> dict:
@@ -78,8 +84,12 @@ def train(config_path: str, train_path: str, dev_path: str, updates: int, trim_i
         loss += sum(losses.values())
         if step % 100 == 0:
             trace.append((step, round(rss_mb()), round(rss_mb("VmHWM"))))
-            print(f"trim every {trim_interval or 'never'}: {step} updates, {trace[-1][1]} MB, peak {trace[-1][2]} MB, "
-                  f"{time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"trim every {trim_interval or 'never'}: {step} updates, {trace[-1][1]} MB, peak {trace[-1][2]} MB, "
+                f"{time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
         if step >= updates:
             break
     seconds = time.perf_counter() - t0
@@ -88,9 +98,18 @@ def train(config_path: str, train_path: str, dev_path: str, updates: int, trim_i
     trim_ms = (time.perf_counter() - t1) * 1000 if trimmed else None
     peak = trace[-1][2]
     evaluation = evaluation_memory(nlp, list(dev_corpus(nlp)))
-    return {"trim_interval": trim_interval, "updates": updates, "seconds_per_update": seconds / updates,
-            "rss_start_mb": round(start_rss), "rss_end_mb": trace[-1][1], "peak_mb": peak, "trace": trace,
-            "loss_sum": loss, "one_trim_ms": trim_ms, **evaluation}
+    return {
+        "trim_interval": trim_interval,
+        "updates": updates,
+        "seconds_per_update": seconds / updates,
+        "rss_start_mb": round(start_rss),
+        "rss_end_mb": trace[-1][1],
+        "peak_mb": peak,
+        "trace": trace,
+        "loss_sum": loss,
+        "one_trim_ms": trim_ms,
+        **evaluation,
+    }
 
 
 def main() -> None:
@@ -108,8 +127,20 @@ def main() -> None:
 
     runs = []
     for interval in (TRIM_INTERVAL, 0):
-        command = [sys.executable, __file__, "--config", args.config, "--train", args.train, "--dev", args.dev,
-                   "--updates", str(args.updates), "--trim-interval", str(interval)]
+        command = [
+            sys.executable,
+            __file__,
+            "--config",
+            args.config,
+            "--train",
+            args.train,
+            "--dev",
+            args.dev,
+            "--updates",
+            str(args.updates),
+            "--trim-interval",
+            str(interval),
+        ]
         out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     trimmed, untrimmed = runs
@@ -117,18 +148,27 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for run in runs:
         label = f"every {run['trim_interval']} updates" if run["trim_interval"] else "off"
-        print(f"| {label} | {run['updates']} | {run['rss_start_mb']} | {run['rss_end_mb']} | "
-              f"{run['rss_end_mb'] - run['rss_start_mb']} | {run['peak_mb']} | {run['seconds_per_update']:.4f} | {run['loss_sum']:.4f} |")
+        print(
+            f"| {label} | {run['updates']} | {run['rss_start_mb']} | {run['rss_end_mb']} | "
+            f"{run['rss_end_mb'] - run['rss_start_mb']} | {run['peak_mb']} | "
+            f"{run['seconds_per_update']:.4f} | {run['loss_sum']:.4f} |"
+        )
     peak = trimmed["peak_mb"] / untrimmed["peak_mb"]
-    growth = (trimmed["rss_end_mb"] - trimmed["rss_start_mb"]) / max(1, untrimmed["rss_end_mb"] - untrimmed["rss_start_mb"])
+    growth = (trimmed["rss_end_mb"] - trimmed["rss_start_mb"]) / max(
+        1, untrimmed["rss_end_mb"] - untrimmed["rss_start_mb"]
+    )
     speed = trimmed["seconds_per_update"] / untrimmed["seconds_per_update"]
-    print(f"memory growth with trimming / without: {growth:.3f}; peak: {peak:.3f}; time per update: {speed:.3f}x; "
-          f"same losses: {trimmed['loss_sum'] == untrimmed['loss_sum']}; one trim: {trimmed['one_trim_ms']:.1f} ms")
+    print(
+        f"memory growth with trimming / without: {growth:.3f}; peak: {peak:.3f}; time per update: {speed:.3f}x; "
+        f"same losses: {trimmed['loss_sum'] == untrimmed['loss_sum']}; one trim: {trimmed['one_trim_ms']:.1f} ms"
+    )
     for run in runs:
         label = f"trimming every {run['trim_interval']} updates" if run["trim_interval"] else "trimming off"
-        print(f"{label}: one dev evaluation ({run['eval_docs']} docs, {run['eval_seconds']:.1f} s): resident "
-              f"{run['eval_rss_before_mb']} MB before, {run['eval_rss_after_mb']} MB after, peak "
-              f"{run['eval_peak_mb'] if run['eval_peak_mb'] is not None else 'not measurable'} MB; {run['eval_scores']}")
+        print(
+            f"{label}: one dev evaluation ({run['eval_docs']} docs, {run['eval_seconds']:.1f} s): resident "
+            f"{run['eval_rss_before_mb']} MB before, {run['eval_rss_after_mb']} MB after, peak "
+            f"{run['eval_peak_mb'] if run['eval_peak_mb'] is not None else 'not measurable'} MB; {run['eval_scores']}"
+        )
     print(json.dumps({"runs": runs, "growth_ratio": growth, "peak_ratio": peak, "time_ratio": speed}))
 
 

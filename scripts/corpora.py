@@ -19,6 +19,7 @@ without spaces whose files do not mark it (first UD Chinese-GSD: no ``# text``,
 no ``SpaceAfter=No``): ``doc.text`` is then the words joined without any space,
 within and between sentences.
 """
+
 import argparse
 import re
 import sys

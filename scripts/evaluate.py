@@ -8,6 +8,7 @@ Evaluates every ``<lang>-dev.spacy`` and ``<lang>-test.spacy`` in CORPUS_DIR
 beside ours. POS scores of every pipeline (BTS or not) include ``score_pos``'s
 raw-text ``pos_span_p/r/f`` (CoNLL 2018 UPOS F1) and ``word_seg_p/r/f``.
 """
+
 import argparse
 import time
 from pathlib import Path
@@ -75,9 +76,7 @@ def _test_average(scores: Dict[str, Dict], key: str) -> str:
     return f"{100 * sum(values) / len(values):.2f} over {len(values)} treebanks" if values else "–"
 
 
-def results_table(
-    task: str, scores: Dict[str, Dict[str, Dict]], model: str, trained_on: Optional[set] = None
-) -> str:
+def results_table(task: str, scores: Dict[str, Dict[str, Dict]], model: str, trained_on: Optional[set] = None) -> str:
     """Markdown table; ``trained_on``: languages/treebanks with training data (others are zero-shot)."""
     langs = sorted({lang for lang, _ in (k.split("-", 1) for k in scores)})
     if task == "ner":
@@ -111,9 +110,12 @@ def results_table(
             cells = [percent(scores.get(f"{lang}-{split}", {}).get(c)) for split in ("dev", "test") for c in columns]
             lines.append(f"| {lang} | {seen} | {' | '.join(cells)} |")
         if any(k.endswith("-test") for k in scores):
-            lines += ["", f"Average test UPOS F1: {_test_average(scores, 'pos_span_f')}; POS accuracy: "
-                      f"{_test_average(scores, 'pos_acc')} (paper: BTS {PAPER_POS_AVERAGE} POS accuracy "
-                      "over 13 UD 1.1 languages)."]
+            lines += [
+                "",
+                f"Average test UPOS F1: {_test_average(scores, 'pos_span_f')}; POS accuracy: "
+                f"{_test_average(scores, 'pos_acc')} (paper: BTS {PAPER_POS_AVERAGE} POS accuracy "
+                "over 13 UD 1.1 languages).",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -139,8 +141,11 @@ def main(argv=None) -> None:
         run = path.name[: -len(".spacy")]
         scores[run] = evaluate_file(nlp, path, args.limit, args.task)
         srsly.write_json(args.output_dir / f"{run}.json", scores[run])
-        print(f"{run}: {name} {percent(scores[run].get(key))} ({scores[run]['n_words']} words, "
-              f"{scores[run]['seconds']:.1f} s)", flush=True)
+        print(
+            f"{run}: {name} {percent(scores[run].get(key))} ({scores[run]['n_words']} words, "
+            f"{scores[run]['seconds']:.1f} s)",
+            flush=True,
+        )
     trained_on = {p.name[: -len("-train.spacy")] for p in args.corpus_dir.glob("*-train.spacy")}
     table = results_table(args.task, scores, str(args.model), trained_on)
     (args.output_dir / "results.md").write_text(table, encoding="utf8")

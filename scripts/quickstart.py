@@ -5,6 +5,7 @@
 Shows the whole API on a CPU in under a minute: add_pipe, initialize, update,
 prediction with exact character offsets, to_disk and spacy.load.
 """
+
 import sys
 import time
 from pathlib import Path

@@ -5,6 +5,7 @@
 Replaces the text between ``<!-- results:start -->`` and ``<!-- results:end -->``,
 so the README's numbers are always the ones the workflow produced.
 """
+
 import argparse
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Byte-to-Span (Gillick et al. 2016) as spaCy components: ``bts_ner``, ``bts_pos``."""
+
 from .encoders.bilstm import bilstm_encoder, bilstm_encoder_v2
 from .encoders.conv import conv_encoder
 from .heads.seq2seq import build_byte_to_span, build_encoder_byte_to_span, build_positional_byte_to_span

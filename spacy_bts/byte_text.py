@@ -15,6 +15,7 @@ always maps to a non-empty character span; nothing is shifted.
 Memory: the maps are int32 (texts up to 2 GiB), about 9 bytes per byte of text
 for ASCII; the bytes themselves are shared, not copied, by ``as_array``.
 """
+
 from typing import Tuple
 
 import numpy
@@ -35,9 +36,7 @@ def encode_text(text: str) -> bytes:
 
 def char_byte_widths(text: str) -> numpy.ndarray:
     """Number of UTF-8 bytes of each character of ``text`` (uint8)."""
-    code_points = numpy.frombuffer(
-        text.encode("utf-32-le", _ENCODING_ERRORS), dtype="<u4"
-    )
+    code_points = numpy.frombuffer(text.encode("utf-32-le", _ENCODING_ERRORS), dtype="<u4")
     widths = numpy.ones(len(code_points), dtype=numpy.uint8)
     for threshold in (0x80, 0x800, 0x10000):
         widths += code_points >= threshold
@@ -70,18 +69,14 @@ class ByteText:
         """The bytes as a read-only uint8 array (no copy)."""
         return numpy.frombuffer(self.data, dtype=numpy.uint8)
 
-    def chars_to_bytes(
-        self, starts: numpy.ndarray, ends: numpy.ndarray
-    ) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    def chars_to_bytes(self, starts: numpy.ndarray, ends: numpy.ndarray) -> Tuple[numpy.ndarray, numpy.ndarray]:
         """Map character spans to byte spans (exact)."""
         return (
             self.char_starts[starts].astype(numpy.int64),
             self.char_starts[ends].astype(numpy.int64),
         )
 
-    def bytes_to_chars(
-        self, starts: numpy.ndarray, ends: numpy.ndarray
-    ) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    def bytes_to_chars(self, starts: numpy.ndarray, ends: numpy.ndarray) -> Tuple[numpy.ndarray, numpy.ndarray]:
         """Map byte spans to character spans, expanding to character boundaries.
 
         ``starts``/``ends`` must satisfy ``0 <= start < end <= len(self)``.

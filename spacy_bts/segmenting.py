@@ -15,6 +15,7 @@ Segments of a batch of texts are planned together (``SegmentPlan``) and their
 bytes materialized a slice at a time (``segment_inputs``), so memory scales with
 the batch, not with the texts.
 """
+
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 

@@ -4,40 +4,36 @@ A head returns ``ByteSpans`` per text; the pipe maps them to ``CharSpans``
 (``to_chars``: a byte span ending inside a multi-byte character takes the whole
 character) and keeps those a user sees (``kept_spans``): at or above the
 threshold, trimmed of whitespace (as gold spans are for training), and
-de-duplicated.
+de-duplicated. A component stores them in ``doc.spans[spans_key]`` with their
+exact offsets and scores in the group's attrs (``stored_spans`` reads them back).
 """
+
 from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy
+from spacy.tokens import Doc, Span
 
 from .byte_text import ByteText
 
 
 @dataclass
-class ByteSpans:
+class _Spans:
+    starts: numpy.ndarray
+    ends: numpy.ndarray
+    labels: numpy.ndarray  # label ids
+    probs: numpy.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+class ByteSpans(_Spans):
     """Spans of one text in byte offsets, with label ids and probabilities."""
 
-    starts: numpy.ndarray
-    ends: numpy.ndarray
-    labels: numpy.ndarray
-    probs: numpy.ndarray
 
-    def __len__(self) -> int:
-        return len(self.starts)
-
-
-@dataclass
-class CharSpans:
+class CharSpans(_Spans):
     """Spans of one text in character offsets, with label ids and probabilities."""
-
-    starts: numpy.ndarray
-    ends: numpy.ndarray
-    labels: numpy.ndarray
-    probs: numpy.ndarray
-
-    def __len__(self) -> int:
-        return len(self.starts)
 
 
 def to_chars(text: ByteText, spans: ByteSpans) -> CharSpans:
@@ -45,21 +41,23 @@ def to_chars(text: ByteText, spans: ByteSpans) -> CharSpans:
     return CharSpans(starts, ends, spans.labels, spans.probs)
 
 
+def trim_span(text: str, start: int, end: int) -> Tuple[int, int]:
+    """``[start, end)`` without leading/trailing whitespace (empty if only whitespace)."""
+    piece = text[start:end]
+    stripped = piece.lstrip()
+    start += len(piece) - len(stripped)
+    return start, start + len(stripped.rstrip())
+
+
 def trim_whitespace(
     text: str, starts: numpy.ndarray, ends: numpy.ndarray
 ) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
-    """Strip leading/trailing whitespace off each span.
-
-    Returns the new starts and ends and a mask of spans left non-empty (spans
-    of only whitespace are dropped: no token sequence can hold them).
-    """
+    """``trim_span`` of each span: the new starts and ends and a mask of spans left
+    non-empty (spans of only whitespace are dropped: no token sequence can hold them)."""
     new_starts = numpy.array(starts, dtype=numpy.int64, copy=True)
     new_ends = numpy.array(ends, dtype=numpy.int64, copy=True)
     for i, (start, end) in enumerate(zip(new_starts.tolist(), new_ends.tolist())):
-        piece = text[start:end]
-        stripped = piece.lstrip()
-        new_starts[i] = start + len(piece) - len(stripped)
-        new_ends[i] = new_starts[i] + len(stripped.rstrip())
+        new_starts[i], new_ends[i] = trim_span(text, start, end)
     return new_starts, new_ends, new_ends > new_starts
 
 
@@ -77,3 +75,18 @@ def kept_spans(text: str, pred: CharSpans, threshold: float) -> CharSpans:
             best[key] = i
     index = numpy.asarray(sorted(best.values()), dtype=numpy.int64)
     return CharSpans(starts[index], ends[index], labels[index], probs[index])
+
+
+def stored_spans(doc: Doc, key: Optional[str]) -> List[Tuple[int, int, Optional[float], Span]]:
+    """``(start_char, end_char, score, span)`` of each span in ``doc.spans[key]``; [] without one.
+
+    A BTS component's group holds the exact predicted offsets (``attrs["char_spans"]``;
+    its spans are cut to tokens) and scores (``attrs["scores"]``); another component's
+    spans give their own offsets and no score.
+    """
+    if key is None or key not in doc.spans:
+        return []
+    group = doc.spans[key]
+    offsets = group.attrs.get("char_spans") or [(span.start_char, span.end_char) for span in group]
+    scores = group.attrs.get("scores") or [None] * len(group)
+    return [(int(s), int(e), score, span) for (s, e), score, span in zip(offsets, scores, group)]

@@ -1,9 +1,13 @@
 import sys
+import warnings
 from pathlib import Path
 
+import numpy
 import pytest
 import spacy
 from thinc.api import fix_random_seed
+
+from spacy_bts.spans import CharSpans
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -50,6 +54,48 @@ def overfit(factory, make_examples, head="seq2seq"):
     nlp.add_pipe(factory, config={"model": SMALL_MODELS[head], "training_windows": EVERY_WINDOW})
     train(nlp, make_examples(nlp))
     return nlp
+
+
+EXAMPLES = {"bts_ner": ner_examples, "bts_pos": pos_examples}
+
+
+def initialized(factory, head="tagging", **config):
+    """A blank pipeline with ``factory`` (small model of ``head``) initialized on its examples."""
+    nlp = spacy.blank("xx")
+    pipe = nlp.add_pipe(factory, config={"model": SMALL_MODELS[head], **config})
+    examples = EXAMPLES[factory](nlp)
+    nlp.initialize(lambda: examples)
+    return nlp, pipe, examples
+
+
+def tagger_ner_pipe(**config):
+    """An initialized bts_ner (small tagger) with the labels LOC and PER, untrained."""
+    nlp = spacy.blank("xx")
+    pipe = nlp.add_pipe("bts_ner", config={"model": SMALL_TAGGER, **config})
+    for label in ("LOC", "PER"):
+        pipe.add_label(label)
+    nlp.initialize()
+    return nlp, pipe
+
+
+def char_spans(pipe, spans):
+    """CharSpans for (start, end, label, score) tuples."""
+    ids = {label: i for i, label in enumerate(pipe.labels)}
+    starts, ends, labels, probs = zip(*spans) if spans else ((), (), (), ())
+    return CharSpans(
+        numpy.asarray(starts, dtype=numpy.int64),
+        numpy.asarray(ends, dtype=numpy.int64),
+        numpy.asarray([ids[label] for label in labels], dtype=numpy.int64),
+        numpy.asarray(probs, dtype=numpy.float32),
+    )
+
+
+def caught(fn):
+    """``fn()``'s result and the messages of the warnings it gave."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = fn()
+    return result, [str(w.message) for w in record]
 
 
 @pytest.fixture(scope="session", params=sorted(SMALL_MODELS))

@@ -1,8 +1,9 @@
 """Hand-written multilingual sentences with gold entities and UPOS words."""
+
 from typing import List, Sequence, Tuple
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, SpanGroup
 from spacy.training import Example
 
 # (text, [(entity text, label), ...]) — entities are located by first occurrence.
@@ -13,7 +14,10 @@ NER_SENTENCES: List[Tuple[str, List[Tuple[str, str]]]] = [
     ("山田太郎は東京大学で働いています。", [("山田太郎", "PER"), ("東京大学", "ORG")]),
     ("Björk sang in Reykjavík 🎤 last night.", [("Björk", "PER"), ("Reykjavík", "LOC")]),
     ("The 🍕 shop Pizzería Ñandú opened in São Paulo.", [("Pizzería Ñandú", "ORG"), ("São Paulo", "LOC")]),
-    ("Angela Merkel traf Emmanuel Macron in Straßburg.", [("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Straßburg", "LOC")]),
+    (
+        "Angela Merkel traf Emmanuel Macron in Straßburg.",
+        [("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Straßburg", "LOC")],
+    ),
     ("トヨタ自動車の本社は愛知県にあります。", [("トヨタ自動車", "ORG"), ("愛知県", "LOC")]),
     ("Müller arbeitet bei Siemens in München.", [("Müller", "PER"), ("Siemens", "ORG"), ("München", "LOC")]),
     ("👩‍👩‍👧 Anna Kowalska mieszka w Łodzi.", [("Anna Kowalska", "PER"), ("Łodzi", "LOC")]),
@@ -24,8 +28,14 @@ POS_SENTENCES: List[Tuple[str, List[Tuple[str, str]]]] = [
     ("Émile lit un livre.", [("Émile", "PROPN"), ("lit", "VERB"), ("un", "DET"), ("livre", "NOUN"), (".", "PUNCT")]),
     ("Кошка спит дома.", [("Кошка", "NOUN"), ("спит", "VERB"), ("дома", "ADV"), (".", "PUNCT")]),
     ("Η γάτα τρώει ψάρι.", [("Η", "DET"), ("γάτα", "NOUN"), ("τρώει", "VERB"), ("ψάρι", "NOUN"), (".", "PUNCT")]),
-    ("猫が魚を食べた。", [("猫", "NOUN"), ("が", "ADP"), ("魚", "NOUN"), ("を", "ADP"), ("食べた", "VERB"), ("。", "PUNCT")]),
-    ("She likes 🍕 a lot!", [("She", "PRON"), ("likes", "VERB"), ("🍕", "SYM"), ("a", "DET"), ("lot", "NOUN"), ("!", "PUNCT")]),
+    (
+        "猫が魚を食べた。",
+        [("猫", "NOUN"), ("が", "ADP"), ("魚", "NOUN"), ("を", "ADP"), ("食べた", "VERB"), ("。", "PUNCT")],
+    ),
+    (
+        "She likes 🍕 a lot!",
+        [("She", "PRON"), ("likes", "VERB"), ("🍕", "SYM"), ("a", "DET"), ("lot", "NOUN"), ("!", "PUNCT")],
+    ),
 ]
 
 
@@ -76,3 +86,22 @@ def pos_examples(nlp: Language) -> List[Example]:
             span[0].pos_ = tag
         examples.append(Example(nlp.make_doc(text), reference))
     return examples
+
+
+# Words of the raw-text UPOS scoring tests (pipeline/test_scorers.py, scripts/test_evaluate.py).
+JA = "猫が魚を食べた。"
+JA_GOLD = [("猫", "NOUN"), ("が", "ADP"), ("魚", "NOUN"), ("を", "ADP"), ("食べた", "VERB"), ("。", "PUNCT")]
+EN = "She likes pizza."
+EN_GOLD = [("She", "PRON"), ("likes", "VERB"), ("pizza", "NOUN"), (".", "PUNCT")]
+
+
+def store_words(doc, words):
+    """``words`` stored as a BTS component stores them: spans cut to tokens, exact offsets in attrs."""
+    offsets = entity_offsets(doc.text, words)
+    spans = [doc.char_span(s, e, label=tag, alignment_mode="expand") for s, e, tag in offsets]
+    doc.spans["bts_pos"] = SpanGroup(doc, spans=spans, attrs={"char_spans": [[s, e] for s, e, _ in offsets]})
+    return doc
+
+
+def doc_of(vocab, words, spaces=None):
+    return Doc(vocab, words=[w for w, _ in words], spaces=spaces or [False] * len(words), pos=[t for _, t in words])

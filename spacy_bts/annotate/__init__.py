@@ -8,6 +8,7 @@ outputs, engines and bad input), ``ray_engine`` (Ray Data), ``inputs``
 ``writers`` (all-or-nothing JSONL/Parquet/DocBin output), ``reporting``
 (bad-input policy, progress), ``errors`` and ``__main__`` (the command line).
 """
+
 from .errors import AnnotateError
 from .inputs import DEFAULT_MAX_CHARS, FORMATS, InputError
 from .job import ENGINES, AnnotateResult, annotate

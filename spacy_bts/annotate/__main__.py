@@ -5,6 +5,7 @@ module doc says what a job reads, writes and reports. Exit status 0 when the
 job succeeds (bad documents skipped are listed on stderr), 1 on an
 :class:`AnnotateError` (printed as ``error: ...``), 2 on a usage error.
 """
+
 import argparse
 import sys
 from typing import Optional, Sequence
@@ -45,11 +46,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     try:
         result = annotate(
-            args.model, args.inputs, args.output, engine=args.engine, workers=args.workers,
-            batch_size=args.batch_size, threads=args.threads, docbin=args.docbin,
-            text_field=args.text_field, id_field=args.id_field or None, input_format=args.format,
-            max_chars=args.max_chars, on_error=args.on_error, address=args.address,
-            num_cpus=args.num_cpus, progress_every=args.progress_every,
+            args.model,
+            args.inputs,
+            args.output,
+            engine=args.engine,
+            workers=args.workers,
+            batch_size=args.batch_size,
+            threads=args.threads,
+            docbin=args.docbin,
+            text_field=args.text_field,
+            id_field=args.id_field or None,
+            input_format=args.format,
+            max_chars=args.max_chars,
+            on_error=args.on_error,
+            address=args.address,
+            num_cpus=args.num_cpus,
+            progress_every=args.progress_every,
         )
     except AnnotateError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -8,6 +8,7 @@ an :class:`InputError` naming its file and line, which the caller reports and
 skips, or raises to stop the job (see ``reporting.ErrorPolicy``). Both engines
 read through :func:`read_file`, so they see the same documents and errors.
 """
+
 import glob
 import json
 import os
@@ -116,11 +117,7 @@ def expand_inputs(
 
     for pattern in patterns:
         if os.path.isdir(pattern):
-            found = sorted(
-                os.path.join(root, name)
-                for root, _, names in os.walk(pattern)
-                for name in names
-            )
+            found = sorted(os.path.join(root, name) for root, _, names in os.walk(pattern) for name in names)
             if not found:
                 raise AnnotateError(f"input directory {pattern} has no files")
             for path in found:
@@ -167,9 +164,7 @@ def _read_lines(file: InputFile, options: ReadOptions) -> Iterator[Item]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                yield InputError(
-                    source, f"not UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1})"
-                )
+                yield InputError(source, f"not UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1})")
                 continue
             line = line.rstrip("\n").rstrip("\r")
             if fmt == "text":
@@ -193,18 +188,14 @@ def _read_parquet(file: InputFile, options: ReadOptions) -> Iterator[Item]:
     try:
         import pyarrow.parquet as pq
     except ImportError as err:
-        raise AnnotateError(
-            f"reading Parquet ({path}) needs pyarrow: pip install pyarrow (or spacy-bts[ray])"
-        ) from err
+        raise AnnotateError(f"reading Parquet ({path}) needs pyarrow: pip install pyarrow (or spacy-bts[ray])") from err
     try:
         parquet = pq.ParquetFile(file.location)
     except Exception as err:
         raise AnnotateError(f"cannot read Parquet file {path}: {err}") from err
     names = parquet.schema_arrow.names
     if options.text_field not in names:
-        raise AnnotateError(
-            f"{path}: no column {options.text_field!r} (columns: {names}); set --text-field"
-        )
+        raise AnnotateError(f"{path}: no column {options.text_field!r} (columns: {names}); set --text-field")
     columns = [options.text_field]
     if options.id_field and options.id_field in names and options.id_field != options.text_field:
         columns.append(options.id_field)
@@ -230,9 +221,7 @@ def _from_mapping(obj: Dict, source: str, options: ReadOptions) -> Item:
 
 def _checked(doc_id: str, source: str, text: str, options: ReadOptions) -> Item:
     if len(text) > options.max_chars:
-        return InputError(
-            source, f"document has {len(text):,} characters > --max-chars {options.max_chars:,}"
-        )
+        return InputError(source, f"document has {len(text):,} characters > --max-chars {options.max_chars:,}")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as err:

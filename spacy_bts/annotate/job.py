@@ -19,6 +19,7 @@ Bad documents (malformed JSON, missing text field, not UTF-8, over
 with ``--on-error stop``. Output files are replaced only when the job
 succeeds, so rerunning with the same output path never duplicates records.
 """
+
 import sys
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Sequence
@@ -91,11 +92,23 @@ def annotate(
         nlp = load_pipeline(model, max_chars)
         layout = RecordLayout.of(nlp)
         with RecordWriter(output, layout.fields, docbin) as writer:
-            _annotate_local(nlp, read_inputs(files, options), writer, layout, policy, progress, workers, batch_size, threads)
+            _annotate_local(
+                nlp, read_inputs(files, options), writer, layout, policy, progress, workers, batch_size, threads
+            )
     else:
         annotate_with_ray(
-            model, files, options, output, docbin, policy, progress,
-            workers=workers, batch_size=batch_size, threads=threads, address=address, num_cpus=num_cpus,
+            model,
+            files,
+            options,
+            output,
+            docbin,
+            policy,
+            progress,
+            workers=workers,
+            batch_size=batch_size,
+            threads=threads,
+            address=address,
+            num_cpus=num_cpus,
         )
     progress.print("done")
     return AnnotateResult(progress.docs, policy.errors, progress.seconds, progress.first_doc_seconds)

@@ -11,6 +11,7 @@ only when the engine runs (:func:`import_ray`). The engine shares the reading,
 records, writers and reporting modules with the local engine and never imports
 the job that chooses it.
 """
+
 import logging
 import os
 from typing import Dict, Iterator, List, Optional
@@ -29,9 +30,7 @@ def import_ray():
         import ray
         import ray.data
     except ImportError as err:
-        raise AnnotateError(
-            'the ray engine needs Ray Data: pip install "spacy-bts[ray]" (or "ray[data]")'
-        ) from err
+        raise AnnotateError('the ray engine needs Ray Data: pip install "spacy-bts[ray]" (or "ray[data]")') from err
     return ray
 
 
@@ -85,8 +84,14 @@ class Annotator:
         return pa.table(
             out,
             schema=pa.schema(
-                [("id", pa.string()), ("source", pa.string()), ("line", pa.string()),
-                 ("error", pa.string()), ("fatal", pa.bool_()), ("doc", pa.binary())]
+                [
+                    ("id", pa.string()),
+                    ("source", pa.string()),
+                    ("line", pa.string()),
+                    ("error", pa.string()),
+                    ("fatal", pa.bool_()),
+                    ("doc", pa.binary()),
+                ]
             ),
         )
 

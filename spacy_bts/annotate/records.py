@@ -6,6 +6,7 @@ their outputs are byte-identical. :class:`RecordLayout` says which fields a
 pipeline's records have: ``entities`` (``doc.ents``) and/or ``words`` (the
 ``bts_pos`` spans).
 """
+
 import json
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
@@ -14,6 +15,8 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..pipeline import ByteToSpanNER, ByteToSpanPOS
+from ..spans import stored_spans
 from .errors import AnnotateError
 from .inputs import DEFAULT_MAX_CHARS
 
@@ -36,8 +39,6 @@ class RecordLayout:
     @classmethod
     def of(cls, nlp: Language) -> "RecordLayout":
         """The layout of ``nlp``'s records; an error if it predicts neither kind."""
-        from .. import ByteToSpanNER, ByteToSpanTagger
-
         ner_key = words_key = None
         entities = False
         for name, pipe in nlp.pipeline:
@@ -45,12 +46,10 @@ class RecordLayout:
                 entities = True
             if isinstance(pipe, ByteToSpanNER) and ner_key is None:
                 ner_key = pipe.cfg["spans_key"]
-            if isinstance(pipe, ByteToSpanTagger) and words_key is None:
+            if isinstance(pipe, ByteToSpanPOS) and words_key is None:
                 words_key = pipe.cfg["spans_key"]
         if not entities and words_key is None:
-            raise AnnotateError(
-                f"pipeline {nlp.pipe_names} predicts neither entities (doc.ents) nor bts_pos words"
-            )
+            raise AnnotateError(f"pipeline {nlp.pipe_names} predicts neither entities (doc.ents) nor bts_pos words")
         return cls(entities, ner_key, words_key)
 
     @property
@@ -71,28 +70,19 @@ def doc_record(doc: Doc, doc_id: str, source: str, layout: RecordLayout) -> Dict
         exact = _span_table(doc, layout.ner_spans_key)
         entities = []
         for ent in doc.ents:
-            start, end, score = exact.get(
-                (ent.start, ent.end, ent.label_), (ent.start_char, ent.end_char, None)
-            )
+            start, end, score = exact.get((ent.start, ent.end, ent.label_), (ent.start_char, ent.end_char, None))
             entities.append({"start": start, "end": end, "label": ent.label_, "score": score})
         record["entities"] = entities
     if layout.words_spans_key is not None:
-        group = doc.spans.get(layout.words_spans_key)
-        record["words"] = [] if group is None else [
+        record["words"] = [
             {"start": s, "end": e, "label": span.label_, "score": score}
-            for span, (s, e), score in zip(group, group.attrs["char_spans"], group.attrs["scores"])
+            for s, e, score, span in stored_spans(doc, layout.words_spans_key)
         ]
     return record
 
 
 def _span_table(doc: Doc, key: Optional[str]) -> Dict[Tuple[int, int, str], Tuple[int, int, float]]:
-    if key is None or key not in doc.spans:
-        return {}
-    group = doc.spans[key]
-    return {
-        (span.start, span.end, span.label_): (s, e, score)
-        for span, (s, e), score in zip(group, group.attrs["char_spans"], group.attrs["scores"])
-    }
+    return {(span.start, span.end, span.label_): (s, e, score) for s, e, score, span in stored_spans(doc, key)}
 
 
 def record_line(record: Dict) -> str:

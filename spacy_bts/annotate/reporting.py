@@ -7,6 +7,7 @@ documents done and prints a line every few seconds and at the end; its counts
 and times become the job's :class:`AnnotateResult`. Both engines report
 through these, on the driver, so their messages are the same.
 """
+
 import sys
 import time
 from typing import List, Optional, TextIO

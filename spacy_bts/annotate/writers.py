@@ -7,6 +7,7 @@ carry a mark (:func:`is_temporary_output`) so that a job reading a directory
 never takes an unfinished output (of a killed or concurrent run) for input. Parquet output has the
 record fields as columns (:func:`_parquet_schema`).
 """
+
 import json
 import os
 import tempfile
@@ -41,9 +42,7 @@ class _AtomicFile:
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
-        fd, self.temp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(path)}{_TEMP_MARK}", dir=directory
-        )
+        fd, self.temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}{_TEMP_MARK}", dir=directory)
         os.close(fd)
         # mkstemp makes the file private; give it the permissions of a normal new file.
         umask = os.umask(0)
@@ -64,9 +63,7 @@ class RecordWriter:
     # Parquet is written in row groups of this many records.
     PARQUET_CHUNK = 1000
 
-    def __init__(
-        self, path: str, fields: Sequence[str] = ("entities",), docbin_path: Optional[str] = None
-    ) -> None:
+    def __init__(self, path: str, fields: Sequence[str] = ("entities",), docbin_path: Optional[str] = None) -> None:
         self.format = output_format(path)
         self.fields = tuple(fields)
         if docbin_path is not None and Path(docbin_path).suffix != ".spacy":
@@ -145,9 +142,7 @@ def _parquet_schema(fields: Sequence[str]):
     import pyarrow as pa
 
     span = pa.list_(
-        pa.struct(
-            [("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("score", pa.float64())]
-        )
+        pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("score", pa.float64())])
     )
     return pa.schema([("id", pa.string()), ("source", pa.string())] + [(f, span) for f in fields])
 

@@ -6,6 +6,7 @@ registered in ``encoder_modules`` under its kind, and a registered architecture
 ``EncoderSpec``. The head's model builds the module from the spec once it knows
 its labels, so a saved model rebuilds it from the kind and settings in its attrs.
 """
+
 from . import bilstm, conv  # noqa: F401  (registers the built-in encoders)
 from .registry import EncoderSpec, encoder_modules
 

@@ -1,8 +1,9 @@
 """A stacked bidirectional LSTM over the byte embedding (the default encoder)."""
+
 from typing import List
 
-from spacy.util import registry
 import torch
+from spacy.util import registry
 from torch import nn
 
 from .embeddings import ByteEmbedding
@@ -12,13 +13,15 @@ from .registry import EncoderSpec, check_embedding, encoder_modules
 class BiLSTMEncoder(nn.Module):
     """Byte embedding -> dropout -> stacked bidirectional LSTM."""
 
-    def __init__(
-        self, embedding: ByteEmbedding, hidden: int, depth: int, dropout: float = 0.0
-    ) -> None:
+    def __init__(self, embedding: ByteEmbedding, hidden: int, depth: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.embed = embedding
         self.lstm = nn.LSTM(
-            embedding.width, hidden, num_layers=depth, batch_first=True, bidirectional=True,
+            embedding.width,
+            hidden,
+            num_layers=depth,
+            batch_first=True,
+            bidirectional=True,
             dropout=dropout if depth > 1 else 0.0,
         )
         self.dropout = nn.Dropout(dropout)
@@ -40,16 +43,26 @@ def build_bilstm(embedding: ByteEmbedding, dropout: float, *, hidden: int, depth
 
 
 def _bilstm_spec(
-    name: str, embed_width: int, ngram_sizes: List[int], ngram_buckets: int,
-    word_buckets: int, hidden: int, depth: int,
+    name: str,
+    embed_width: int,
+    ngram_sizes: List[int],
+    ngram_buckets: int,
+    word_buckets: int,
+    hidden: int,
+    depth: int,
 ) -> EncoderSpec:
     sizes = check_embedding(name, embed_width, ngram_sizes, ngram_buckets)
     if hidden < 1 or depth < 1:
         raise ValueError(f"{name}: hidden and depth must be >= 1, got {hidden}, {depth}")
     if word_buckets < 0:
         raise ValueError(f"{name}: word_buckets must be >= 0, got {word_buckets}")
-    settings = {"embed_width": embed_width, "ngram_sizes": sizes, "ngram_buckets": ngram_buckets,
-                "hidden": hidden, "depth": depth}
+    settings = {
+        "embed_width": embed_width,
+        "ngram_sizes": sizes,
+        "ngram_buckets": ngram_buckets,
+        "hidden": hidden,
+        "depth": depth,
+    }
     if word_buckets:
         settings["word_buckets"] = word_buckets
     return EncoderSpec("bilstm", settings)

@@ -1,4 +1,5 @@
 """Dilated residual convolutions over the byte embedding, with an optional thin BiLSTM on top."""
+
 from typing import List, Sequence
 
 import torch
@@ -42,9 +43,7 @@ class ConvEncoder(nn.Module):
         self.embed = embedding
         self.project = nn.Linear(embedding.width, width) if embedding.width != width else nn.Identity()
         self.blocks = nn.ModuleList(_ResidualConv(width, kernel, d) for d in dilations)
-        self.lstm = (
-            nn.LSTM(width, lstm_hidden, batch_first=True, bidirectional=True) if lstm_hidden > 0 else None
-        )
+        self.lstm = nn.LSTM(width, lstm_hidden, batch_first=True, bidirectional=True) if lstm_hidden > 0 else None
         self.dropout = nn.Dropout(dropout)
         self.width = 2 * lstm_hidden if lstm_hidden > 0 else width
 
@@ -90,7 +89,13 @@ def conv_encoder(
         raise ValueError(f"{name}: dilations must be a non-empty list of values >= 1, got {list(dilations)}")
     return EncoderSpec(
         "conv",
-        {"embed_width": embed_width, "ngram_sizes": sizes, "ngram_buckets": ngram_buckets,
-         "width": width, "kernel": kernel, "dilations": [int(d) for d in dilations],
-         "lstm_hidden": lstm_hidden},
+        {
+            "embed_width": embed_width,
+            "ngram_sizes": sizes,
+            "ngram_buckets": ngram_buckets,
+            "width": width,
+            "kernel": kernel,
+            "dilations": [int(d) for d in dilations],
+            "lstm_hidden": lstm_hidden,
+        },
     )

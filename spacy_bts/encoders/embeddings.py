@@ -4,6 +4,7 @@
 byte n-grams ending at each byte (as CANINE's hashed character n-grams: they give
 each byte its local context before any recurrence) and of the word it is in.
 """
+
 from typing import Sequence
 
 import torch
@@ -71,9 +72,7 @@ class ByteEmbedding(nn.Module):
     """Byte embedding plus the sum of hashed n-gram embeddings (one table per n) and,
     with ``word_buckets``, a hashed embedding of each byte's word."""
 
-    def __init__(
-        self, width: int, ngram_sizes: Sequence[int], ngram_buckets: int, word_buckets: int = 0
-    ) -> None:
+    def __init__(self, width: int, ngram_sizes: Sequence[int], ngram_buckets: int, word_buckets: int = 0) -> None:
         super().__init__()
         self.width = width
         self.bytes = nn.Embedding(N_SPECIAL_INPUTS, width, padding_idx=PAD)

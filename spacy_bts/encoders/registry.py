@@ -1,4 +1,5 @@
 """The encoder registry: kind -> module builder, and the spec a head's model keeps."""
+
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence
 
@@ -6,6 +7,7 @@ import catalogue
 
 # kind -> builder(embedding, dropout, **settings) -> nn.Module with ``width`` and ``set_dropout``.
 encoder_modules = catalogue.create("spacy_bts", "encoder_modules", entry_points=False)
+
 
 @dataclass(frozen=True)
 class EncoderSpec:

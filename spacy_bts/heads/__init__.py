@@ -4,6 +4,7 @@
 Thinc <-> PyTorch wiring every head's model shares; ``precision.py`` the
 reduced-precision prediction copies. One subpackage per head.
 """
+
 from . import seq2seq, tagging  # noqa: F401  (registers the built-in heads)
 from .registry import head_class, span_heads
 

@@ -9,6 +9,7 @@ only where the CPU multiplies it in hardware (AMX tiles).
 for many, which would make a segment's result depend on how many others share
 its batch; prediction batches are padded to ``min_rows`` rows.
 """
+
 import copy
 
 import torch
@@ -34,6 +35,7 @@ def pad_rows(inputs: torch.Tensor, n_rows: int) -> torch.Tensor:
 
 
 def int8_copy(module: nn.Module) -> nn.Module:
+    # Imported here: torch.ao.quantization warns of its deprecation on import.
     from torch.ao.quantization import quantize_dynamic
 
     quantized = quantize_dynamic(copy.deepcopy(module).eval(), {nn.LSTM, nn.Linear}, dtype=torch.qint8)

@@ -8,6 +8,7 @@ output into scored byte spans per text (``predict``). ``max_span_bytes`` is the
 longest span it can express (``None``: any); ``precisions`` the reduced
 precisions its prediction copies support.
 """
+
 import catalogue
 from thinc.api import Model
 

@@ -9,12 +9,14 @@ labels (dim ``nO``) is known, and again by ``ensure_built`` before serialized
 weights are loaded. Dropout follows Thinc's convention: the ``dropout_rate``
 attribute, which spaCy sets from ``[training] dropout``.
 """
-from typing import Any, Dict, Optional
+
+from typing import Any, Dict, List, Optional
 
 import numpy
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, set_dropout_rate
 from thinc.util import xp2torch
 
+from .precision import COPIES
 from .registry import head_class
 
 
@@ -47,6 +49,11 @@ def torch_module(model: Model):
     return model.layers[0].shims[0]._model
 
 
+def non_finite_parameters(model: Model) -> List[str]:
+    """Names of the built model's parameters holding NaN or infinity."""
+    return [name for name, param in torch_module(model).named_parameters() if not param.isfinite().all()]
+
+
 def model_device(model: Model) -> str:
     return str(model.layers[0].shims[0].device)
 
@@ -62,8 +69,6 @@ def set_dropout(model: Model, rate: Optional[float]) -> None:
 def prediction_copy(model: Model, kind: str) -> Model:
     """A prediction-only copy of a built CPU model in reduced precision ``kind``;
     the float model stays the one trained and serialized."""
-    from .precision import COPIES
-
     head = head_class(model)
     if kind not in head.precisions:
         raise ValueError(

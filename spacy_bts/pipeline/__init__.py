@@ -1,4 +1,5 @@
 """The spaCy components and what they share: from Docs to the head and back."""
+
 from .base import ByteToSpanPipe
 from .ner import ByteToSpanNER, make_bts_ner
 from .pos import ByteToSpanPOS, ByteToSpanTagger, make_bts_pos

@@ -6,9 +6,10 @@ offsets (``spans.py``); each component writes them onto its Docs
 (``set_annotations``). Loading is ``serialization.py``'s, settings checks
 ``settings.py``'s.
 """
+
 import warnings
 from collections import Counter
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
 from spacy.errors import Errors
@@ -24,6 +25,7 @@ from .. import runtime
 from ..byte_text import ByteText
 from ..heads import head_class
 from ..heads.seq2seq.windows import WindowSampler, random_windows
+from ..heads.tagging import DEFAULT_TAGGER_MODEL
 from ..heads.wiring import ensure_built, prediction_copy, set_dropout
 from ..segmenting import split_batch
 from ..spans import CharSpans, kept_spans, to_chars
@@ -31,8 +33,25 @@ from .gold import training_batch
 from .serialization import LoadsSavedSettings
 from .settings import Checks, check_settings, is_label_list, shared_checks
 
+
+def factory_settings(args: Dict[str, Any]) -> Dict[str, Any]:
+    """A factory's settings for its component: its arguments less ``nlp``, ``name`` and ``model``."""
+    return {key: value for key, value in args.items() if key not in ("nlp", "name", "model")}
+
+
 # Default training windows: one per 20 possible offsets (each byte in ~3 windows per epoch).
 DEFAULT_WINDOW_RATE = 0.05
+
+# The factories' defaults of the settings both components have.
+SHARED_DEFAULT_CONFIG = {
+    "model": DEFAULT_TAGGER_MODEL,
+    "threshold": 0.0,
+    "overlap": None,
+    "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
+    "max_batch_segments": 128,
+    "max_spans_per_segment": None,
+    "quantize": "auto",
+}
 
 
 class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
@@ -43,27 +62,33 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
     saved ones, as ``nlp.config`` shows them).
     """
 
+    # Set by each component: its factory's name (the default name and spans key),
+    # its scorer, and the defaults of the settings only it has.
+    factory_name = ""
+    default_scorer: Optional[Callable] = None
+    default_settings: Dict[str, Any] = {}
+
     def __init__(
         self,
         vocab: Vocab,
         model: Model,
-        name: str,
+        name: Optional[str] = None,
         *,
-        spans_key: str,
-        threshold: float,
-        overlap: Optional[int],
-        training_windows: Optional[WindowSampler],
-        max_batch_segments: int,
+        spans_key: Optional[str] = None,
+        threshold: float = 0.0,
+        overlap: Optional[int] = None,
+        training_windows: Optional[WindowSampler] = None,
+        max_batch_segments: int = 128,
         max_spans_per_segment: Optional[int] = None,
-        quantize=False,
-        scorer: Callable,
+        quantize: Union[bool, str] = "auto",
+        scorer: Optional[Callable] = None,
         **settings: Any,
     ) -> None:
         self.vocab = vocab
         self.model = model
-        self.name = name
+        self.name = name or self.factory_name
         self.training_windows = training_windows or random_windows(DEFAULT_WINDOW_RATE)
-        self.scorer = scorer
+        self.scorer = scorer or self.default_scorer
         # Training data the component could not use, by kind (see training_batch).
         self.skipped: Counter = Counter()
         # Text hash -> index of the document in the corpus read by initialize(), for messages.
@@ -71,12 +96,13 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         k = model.attrs["segment_length"]
         self.cfg = {
             "labels": [],
-            "spans_key": spans_key,
+            "spans_key": spans_key or self.factory_name,
             "threshold": threshold,
             "overlap": k // 2 if overlap is None else overlap,
             "max_batch_segments": max_batch_segments,
             "max_spans_per_segment": k // 2 if max_spans_per_segment is None else max_spans_per_segment,
             "quantize": quantize,
+            **self.default_settings,
             **settings,
         }
         self.check_settings(self.cfg)
@@ -145,8 +171,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
             return 0
         if self.model.layers:
             raise ValueError(
-                f"[{self.name}] cannot add label '{label}' to an initialized model; "
-                "pass all labels to initialize()"
+                f"[{self.name}] cannot add label '{label}' to an initialized model; pass all labels to initialize()"
             )
         self._validate_labels([label])
         self.cfg["labels"].append(label)
@@ -193,6 +218,8 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         self.model._layers.clear()
         self._quantized = None
         self.model.set_dim("nO", len(labels), force=True)
+        # Saved with the weights, so that loading can tell weights and labels belong together.
+        self.model.attrs["labels"] = list(labels)
         self.model.initialize()
         self._build_head()
 
@@ -202,9 +229,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
 
     # Training -------------------------------------------------------------
 
-    def training_batch(
-        self, examples: Iterable[Example], rng: Optional[numpy.random.Generator] = None
-    ):
+    def training_batch(self, examples: Iterable[Example], rng: Optional[numpy.random.Generator] = None):
         """Training segments with targets from the examples' reference docs.
 
         Faulty gold spans are repaired or skipped (see ``gold.py``); the first
@@ -233,14 +258,14 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
                 return None
             return (*self._gold_char_spans(doc), self._unknown_char_spans(doc))
 
-        return training_batch(
-            self.head, examples, label_ids, read_gold, self._describe_doc, rng, self._task_annotation
-        )
+        return training_batch(self.head, examples, label_ids, read_gold, self._describe_doc, rng, self._task_annotation)
 
     def _describe_doc(self, doc: Doc) -> str:
         """The document's place in the corpus read by initialize(), and its first characters."""
         index = self._corpus_index.get(hash_string(doc.text))
-        where = "a document not in the corpus read by initialize" if index is None else f"document {index} of the corpus"
+        where = (
+            "a document not in the corpus read by initialize" if index is None else f"document {index} of the corpus"
+        )
         return f"{where} ({_text_start(doc.text)})"
 
     def update(

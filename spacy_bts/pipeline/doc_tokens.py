@@ -4,6 +4,7 @@ BTS predicts character offsets without a tokenizer, so a predicted boundary can
 fall inside a token. The components either split such tokens (exact offsets)
 or use spaCy's ``Doc.char_span`` alignment modes (expand/contract/strict).
 """
+
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy
@@ -73,8 +74,7 @@ def char_spans(
     """
     align = "strict" if mode == "split" else mode
     return [
-        doc.char_span(int(s), int(e), label=label, alignment_mode=align)
-        for s, e, label in zip(starts, ends, labels)
+        doc.char_span(int(s), int(e), label=label, alignment_mode=align) for s, e, label in zip(starts, ends, labels)
     ]
 
 

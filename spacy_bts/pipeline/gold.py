@@ -14,6 +14,7 @@ components count and report with the document it came from.
 - label not among the component's labels: skipped
 - overlapping an earlier span (by start, longer first): skipped
 """
+
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Container, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -23,6 +24,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from ..byte_text import ByteText
+from ..spans import trim_span
 
 OUTSIDE = "spans outside the text"
 EMPTY = "empty spans"
@@ -77,14 +79,11 @@ def check_gold_spans(
         if end <= start:
             faults.append(GoldFault(EMPTY, start, end, label, "skipped"))
             continue
-        piece = text[start:end]
-        stripped = piece.strip()
-        if not stripped:
+        new_start, new_end = trim_span(text, start, end)
+        if new_end <= new_start:
             faults.append(GoldFault(WHITESPACE_ONLY, start, end, label, "skipped"))
             continue
-        if len(stripped) != len(piece):
-            new_start = start + len(piece) - len(piece.lstrip())
-            new_end = new_start + len(stripped)
+        if (new_start, new_end) != (start, end):
             faults.append(GoldFault(TRIMMED, start, end, label, f"trimmed to [{new_start}, {new_end})"))
             start, end = new_start, new_end
         if label not in known_labels:
@@ -118,8 +117,13 @@ GoldReader = Callable[[Doc], Optional[Tuple[List[int], List[int], List[str], Lis
 
 
 def training_batch(
-    head, examples: Iterable[Example], label_ids: Dict[str, int], read_gold: GoldReader,
-    describe: Callable[[Doc], str], rng: numpy.random.Generator, task_annotation: str,
+    head,
+    examples: Iterable[Example],
+    label_ids: Dict[str, int],
+    read_gold: GoldReader,
+    describe: Callable[[Doc], str],
+    rng: numpy.random.Generator,
+    task_annotation: str,
 ):
     """The head's batch for the examples, the faults found by kind, and the first of each."""
     found: Counter = Counter()

@@ -1,15 +1,14 @@
 """``bts_ner``: tokenizer-free named entity recognition with Byte-to-Span."""
+
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..heads.seq2seq.windows import WindowSampler
-from ..heads.tagging import DEFAULT_TAGGER_MODEL
 from ..spans import CharSpans
-from .base import DEFAULT_WINDOW_RATE, ByteToSpanPipe
+from .base import SHARED_DEFAULT_CONFIG, ByteToSpanPipe, factory_settings
 from .doc_tokens import (
     ALIGNMENT_MODES,
     char_spans,
@@ -23,16 +22,10 @@ from .scorers import score_ner
     "bts_ner",
     assigns=["doc.ents", "token.ent_iob", "token.ent_type", "doc.spans"],
     default_config={
-        "model": DEFAULT_TAGGER_MODEL,
+        **SHARED_DEFAULT_CONFIG,
         "spans_key": "bts_ner",
-        "threshold": 0.0,
         "alignment_mode": "split",
         "overwrite_ents": False,
-        "overlap": None,
-        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
-        "max_batch_segments": 128,
-        "max_spans_per_segment": None,
-        "quantize": "auto",
         "scorer": {"@scorers": "spacy-bts.ner_scorer.v1"},
     },
     default_score_weights={
@@ -96,58 +89,15 @@ def make_bts_ner(
         with AMX, which multiplies bfloat16 in hardware, else float32). CPU
         only; accuracy and speed of each in BENCHMARKS.md.
     """
-    return ByteToSpanNER(
-        nlp.vocab,
-        model,
-        name,
-        spans_key=spans_key,
-        threshold=threshold,
-        alignment_mode=alignment_mode,
-        overwrite_ents=overwrite_ents,
-        overlap=overlap,
-        training_windows=training_windows,
-        max_batch_segments=max_batch_segments,
-        max_spans_per_segment=max_spans_per_segment,
-        quantize=quantize,
-        scorer=scorer,
-    )
+    return ByteToSpanNER(nlp.vocab, model, name, **factory_settings(locals()))
 
 
 class ByteToSpanNER(ByteToSpanPipe):
     """Entities predicted from bytes, written to ``doc.ents`` and ``doc.spans``."""
 
-    def __init__(
-        self,
-        vocab: Vocab,
-        model: Model,
-        name: str = "bts_ner",
-        *,
-        spans_key: str = "bts_ner",
-        threshold: float = 0.0,
-        alignment_mode: str = "split",
-        overwrite_ents: bool = False,
-        overlap: Optional[int] = None,
-        training_windows: Optional[WindowSampler] = None,
-        max_batch_segments: int = 128,
-        max_spans_per_segment: Optional[int] = None,
-        quantize: Union[bool, str] = "auto",
-        scorer: Optional[Callable] = None,
-    ) -> None:
-        super().__init__(
-            vocab,
-            model,
-            name,
-            spans_key=spans_key,
-            threshold=threshold,
-            overlap=overlap,
-            training_windows=training_windows,
-            max_batch_segments=max_batch_segments,
-            max_spans_per_segment=max_spans_per_segment,
-            quantize=quantize,
-            scorer=scorer or score_ner,
-            alignment_mode=alignment_mode,
-            overwrite_ents=overwrite_ents,
-        )
+    factory_name = "bts_ner"
+    default_scorer = staticmethod(score_ner)
+    default_settings = {"alignment_mode": "split", "overwrite_ents": False}
 
     def _setting_checks(self):
         return {

@@ -8,19 +8,18 @@ offsets; otherwise of the predicted span overlapping it by the most characters
 predicted words (tokens split at word boundaries, tokens making up one word
 merged), so every word gets its tag exactly.
 """
+
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 import numpy
 from spacy.language import Language
 from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.tokens import Doc
-from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..heads.seq2seq.windows import WindowSampler
-from ..heads.tagging import DEFAULT_TAGGER_MODEL
 from ..spans import CharSpans
-from .base import DEFAULT_WINDOW_RATE, ByteToSpanPipe
+from .base import SHARED_DEFAULT_CONFIG, ByteToSpanPipe, factory_settings
 from .doc_tokens import char_spans, merge_tokens_to, split_tokens_at
 from .scorers import score_pos
 
@@ -31,15 +30,9 @@ UPOS_TAGS = frozenset(tag for tag in POS_IDS if tag)
     "bts_pos",
     assigns=["token.pos", "doc.spans"],
     default_config={
-        "model": DEFAULT_TAGGER_MODEL,
+        **SHARED_DEFAULT_CONFIG,
         "spans_key": "bts_pos",
-        "threshold": 0.0,
         "retokenize": False,
-        "overlap": None,
-        "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
-        "max_batch_segments": 128,
-        "max_spans_per_segment": None,
-        "quantize": "auto",
         "scorer": {"@scorers": "spacy-bts.pos_scorer.v1"},
     },
     default_score_weights={
@@ -78,55 +71,15 @@ def make_bts_pos(
     training_windows, max_spans_per_segment: seq2seq head only, as for
         ``bts_ner`` (the byte tagger ignores them).
     """
-    return ByteToSpanPOS(
-        nlp.vocab,
-        model,
-        name,
-        spans_key=spans_key,
-        threshold=threshold,
-        retokenize=retokenize,
-        overlap=overlap,
-        training_windows=training_windows,
-        max_batch_segments=max_batch_segments,
-        max_spans_per_segment=max_spans_per_segment,
-        quantize=quantize,
-        scorer=scorer,
-    )
+    return ByteToSpanPOS(nlp.vocab, model, name, **factory_settings(locals()))
 
 
 class ByteToSpanPOS(ByteToSpanPipe):
     """UPOS tags from predicted word spans, written to ``token.pos`` and ``doc.spans``."""
 
-    def __init__(
-        self,
-        vocab: Vocab,
-        model: Model,
-        name: str = "bts_pos",
-        *,
-        spans_key: str = "bts_pos",
-        threshold: float = 0.0,
-        retokenize: bool = False,
-        overlap: Optional[int] = None,
-        training_windows: Optional[WindowSampler] = None,
-        max_batch_segments: int = 128,
-        max_spans_per_segment: Optional[int] = None,
-        quantize: Union[bool, str] = "auto",
-        scorer: Optional[Callable] = None,
-    ) -> None:
-        super().__init__(
-            vocab,
-            model,
-            name,
-            spans_key=spans_key,
-            threshold=threshold,
-            overlap=overlap,
-            training_windows=training_windows,
-            max_batch_segments=max_batch_segments,
-            max_spans_per_segment=max_spans_per_segment,
-            quantize=quantize,
-            scorer=scorer or score_pos,
-            retokenize=retokenize,
-        )
+    factory_name = "bts_pos"
+    default_scorer = staticmethod(score_pos)
+    default_settings = {"retokenize": False}
 
     def _setting_checks(self):
         return {**super()._setting_checks(), "retokenize": (lambda v: isinstance(v, bool), "true or false")}
@@ -134,9 +87,7 @@ class ByteToSpanPOS(ByteToSpanPipe):
     def _validate_labels(self, labels: Sequence[str]) -> None:
         unknown = sorted(set(labels) - UPOS_TAGS)
         if unknown:
-            raise ValueError(
-                f"[{self.name}] labels must be Universal POS tags; not UPOS: {unknown}"
-            )
+            raise ValueError(f"[{self.name}] labels must be Universal POS tags; not UPOS: {unknown}")
 
     _task_annotation = "POS (token.pos_)"
 

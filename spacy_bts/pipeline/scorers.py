@@ -4,6 +4,7 @@ A tokenizer-free model is judged on the character offsets it predicts: an
 entity or a POS-tagged word is right only with the gold start and end
 characters, wherever the tokens fall.
 """
+
 from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
 from spacy.scorer import PRFScore, Scorer, get_ner_prf
@@ -11,6 +12,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
+from ..spans import stored_spans
 from .doc_tokens import split_tokens_at
 
 CharSpan = Tuple[int, int, str]
@@ -55,11 +57,7 @@ def predicted_words(doc: Doc, spans_key: Optional[str]) -> Set[CharSpan]:
     """
     if spans_key is None or spans_key not in doc.spans:
         return {(t.idx, t.idx + len(t.text), t.pos_) for t in doc if not t.is_space}
-    group = doc.spans[spans_key]
-    offsets = group.attrs.get("char_spans")
-    if offsets is None:
-        offsets = [(s.start_char, s.end_char) for s in group]
-    return {(int(s), int(e), span.label_) for (s, e), span in zip(offsets, group)}
+    return {(s, e, span.label_) for s, e, _, span in stored_spans(doc, spans_key)}
 
 
 def score_pos(examples: Iterable[Example], *, spans_key: Optional[str] = "bts_pos", **kwargs) -> Dict[str, Any]:

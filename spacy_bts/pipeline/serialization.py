@@ -5,11 +5,14 @@ Saving is TrainablePipe's (cfg, vocab, model). Loading differs: the saved labels
 wins), the model is built for the labels before its weights load, and every
 error names the file it came from.
 """
+
 from pathlib import Path
 from typing import Any, Callable, Dict
 
 import srsly
 from spacy import util
+
+from ..heads.wiring import non_finite_parameters
 
 # Model attrs that the config given at load time sets, whatever the saved model says.
 RUNTIME_ATTRS = ("inference_segment_length",)
@@ -44,6 +47,23 @@ class LoadsSavedSettings:
                 f"[{self.name}] cannot load model weights from {source} (settings expect {expected}): {err}"
             ) from err
         self.model.attrs.update(configured)
+        self._check_weights(source)
+
+    def _check_weights(self, source: str) -> None:
+        """Weights that load but cannot be right: damaged values, or labels of another file."""
+        damaged = non_finite_parameters(self.model) if self.model.layers else []
+        if damaged:
+            raise ValueError(
+                f"[{self.name}] the model weights in {source} hold NaN or infinite values "
+                f"({', '.join(damaged[:3])}{', ...' if len(damaged) > 3 else ''}): the file is damaged"
+            )
+        # Saved with the weights since 0.2.0; older files have no such record.
+        trained = self.model.attrs.get("labels")
+        if trained is not None and list(trained) != list(self.labels):
+            raise ValueError(
+                f"[{self.name}] the labels in the component settings {list(self.labels)} are not those "
+                f"the weights in {source} were trained with {list(trained)}: the files do not belong together"
+            )
 
     def _check_loaded(self, saved: Dict[str, Any], source: str) -> None:
         # Against the loaded model: its saved attrs (segment_length) are restored with the weights.

@@ -3,6 +3,7 @@
 Errors name the component, the setting, what it must be and, for a loaded
 pipeline, the file it was saved in.
 """
+
 from typing import Any, Callable, Dict, Optional, Tuple
 
 # quantize: float32 (false), int8 (true), bfloat16, or bfloat16 where the CPU computes it natively.

@@ -5,6 +5,7 @@ names, so it runs on any version): ``python tests/data/make_saved_pipelines.py``
 Each pipeline is overfitted on a few sentences written for these tests, saved, and
 its predictions (float32) recorded in ``expected_predictions.json`` beside it.
 """
+
 import json
 import shutil
 import sys
@@ -27,10 +28,14 @@ POS_DATA = [
     ("Anna reads old books.", ["PROPN", "VERB", "ADJ", "NOUN", "PUNCT"]),
     ("Ein Hund bellt laut.", ["DET", "NOUN", "VERB", "ADV", "PUNCT"]),
 ]
-TEXTS = [text for text, _ in NER_DATA] + [text for text, _ in POS_DATA] + [
-    "Lindqvist and Aranda met in Bremen.",
-    "A dog reads.",
-]
+TEXTS = (
+    [text for text, _ in NER_DATA]
+    + [text for text, _ in POS_DATA]
+    + [
+        "Lindqvist and Aranda met in Bremen.",
+        "A dog reads.",
+    ]
+)
 
 ENCODER = {
     "@architectures": "spacy-bts.BiLSTMEncoder.v2",

@@ -4,6 +4,7 @@ The model maps a ``SegmentBatch`` to the mean per-segment cross-entropy loss
 when it carries targets (training), or to decoded output ids and their
 probabilities (prediction); see ``heads/wiring.py``.
 """
+
 from typing import Optional
 
 from spacy.util import registry
@@ -14,16 +15,27 @@ from ..wiring import check_rates, span_model
 from .windows import SegmentBatch
 
 
-@registry.architectures("spacy-bts.ByteToSpan.v1")
-def build_byte_to_span(
-    width: int = 320,
-    depth: int = 4,
-    segment_length: int = 60,
-    dropout: float = 0.3,
-    byte_dropout: float = 0.3,
-    mixed_precision: bool = False,
-    nO: Optional[int] = None,
-) -> Model[SegmentBatch, object]:
+def _paper_architecture(name: str, positional: bool, doc: str):
+    """The registered function of one of the paper's models (the two share their settings)."""
+
+    def build(
+        width: int = 320,
+        depth: int = 4,
+        segment_length: int = 60,
+        dropout: float = 0.3,
+        byte_dropout: float = 0.3,
+        mixed_precision: bool = False,
+        nO: Optional[int] = None,
+    ) -> Model[SegmentBatch, object]:
+        return _build(name, width, depth, segment_length, dropout, byte_dropout, mixed_precision, positional, nO)
+
+    build.__doc__ = doc
+    return registry.architectures(name)(build)
+
+
+build_byte_to_span = _paper_architecture(
+    "spacy-bts.ByteToSpan.v1",
+    False,
     """The paper's model: one LSTM stack reads bytes, then emits span triples.
 
     width: units of the embeddings and of each LSTM layer (paper: 320).
@@ -34,31 +46,16 @@ def build_byte_to_span(
     byte_dropout: fraction of input bytes replaced by DROP in training.
     mixed_precision: autocast to half precision on GPU.
     nO: number of labels; set by the component's ``initialize``.
-    """
-    return _build(
-        "spacy-bts.ByteToSpan.v1",
-        width, depth, segment_length, dropout, byte_dropout, mixed_precision, False, nO,
-    )
-
-
-@registry.architectures("spacy-bts.PositionalByteToSpan.v1")
-def build_positional_byte_to_span(
-    width: int = 320,
-    depth: int = 4,
-    segment_length: int = 60,
-    dropout: float = 0.3,
-    byte_dropout: float = 0.3,
-    mixed_precision: bool = False,
-    nO: Optional[int] = None,
-) -> Model[SegmentBatch, object]:
+    """,
+)
+build_positional_byte_to_span = _paper_architecture(
+    "spacy-bts.PositionalByteToSpan.v1",
+    True,
     """``ByteToSpan.v1`` plus a learned position embedding added to each byte's
     input embedding, so the decoder can read span offsets instead of counting
     them. Same arguments; it learns much faster (see bench/RESULTS.md).
-    """
-    return _build(
-        "spacy-bts.PositionalByteToSpan.v1",
-        width, depth, segment_length, dropout, byte_dropout, mixed_precision, True, nO,
-    )
+    """,
+)
 
 
 @registry.architectures("spacy-bts.EncoderByteToSpan.v1")

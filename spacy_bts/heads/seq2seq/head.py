@@ -5,6 +5,7 @@ longer than the segment cannot be expressed and is skipped. Prediction decodes
 overlapping segments and keeps each span from the segment owning its last byte
 (``stitching.py``).
 """
+
 from typing import Dict, List, Optional, Sequence
 
 import numpy
@@ -87,9 +88,7 @@ class Seq2SeqHead:
             parsed.append(spans)
         merged = SegmentSpans(
             *(
-                numpy.concatenate([getattr(p, f) for p in parsed])
-                if parsed
-                else numpy.zeros((0,), dtype=numpy.int64)
+                numpy.concatenate([getattr(p, f) for p in parsed]) if parsed else numpy.zeros((0,), dtype=numpy.int64)
                 for f in ("segment", "starts", "lengths", "labels", "probs")
             )
         )

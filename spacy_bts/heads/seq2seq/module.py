@@ -7,6 +7,7 @@ table. Dropout (Zaremba et al.) is applied to the embeddings, between LSTM
 layers and before the softmax; byte-dropout replaces input bytes by DROP in
 training only.
 """
+
 from typing import Optional, Tuple
 
 import torch
@@ -55,9 +56,7 @@ class ByteToSpanLSTM(nn.Module):
             nn.init.uniform_(param, -init_scale, init_scale)
         with torch.no_grad():
             self.embed.weight[PAD].zero_()
-        self.register_buffer(
-            "output_ids", torch.arange(self.vocab.n_outputs), persistent=False
-        )
+        self.register_buffer("output_ids", torch.arange(self.vocab.n_outputs), persistent=False)
 
     def set_dropout(self, rate: float) -> None:
         self.dropout.p = rate
@@ -102,9 +101,7 @@ class ByteToSpanLSTM(nn.Module):
         )
         return loss / max(inputs.shape[0], 1)
 
-    def _allowed(
-        self, phase: int, start: torch.Tensor, n_valid: torch.Tensor, last: bool
-    ) -> torch.Tensor:
+    def _allowed(self, phase: int, start: torch.Tensor, n_valid: torch.Tensor, last: bool) -> torch.Tensor:
         """Outputs the grammar allows at this step: (n_segments, n_outputs) bool."""
         v, ids = self.vocab, self.output_ids[None, :]
         if phase == 0:

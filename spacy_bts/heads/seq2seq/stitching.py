@@ -14,6 +14,7 @@ twice keeps one copy with the higher probability; spans that overlap with
 different offsets or labels are all kept (``doc.ents`` resolves such conflicts
 by probability).
 """
+
 from dataclasses import dataclass
 from typing import List
 
@@ -34,9 +35,7 @@ class SegmentSpans:
     probs: numpy.ndarray
 
 
-def parse_outputs(
-    outputs: numpy.ndarray, probs: numpy.ndarray, vocab: SpanVocab
-) -> SegmentSpans:
+def parse_outputs(outputs: numpy.ndarray, probs: numpy.ndarray, vocab: SpanVocab) -> SegmentSpans:
     """Triples before the first STOP of each row of ``outputs`` (n_segments, n_steps)."""
     n_seg, n_steps = outputs.shape
     is_stop = outputs == vocab.stop
@@ -75,15 +74,11 @@ def stitch(
     labels, probs = spans.labels[keep], spans.probs[keep]
     # Order by document, then position; most probable first among exact duplicates.
     order = numpy.lexsort((-probs, labels, ends, starts, doc))
-    doc, starts, ends, labels, probs = (
-        a[order] for a in (doc, starts, ends, labels, probs)
-    )
+    doc, starts, ends, labels, probs = (a[order] for a in (doc, starts, ends, labels, probs))
     key = numpy.stack([doc, starts, ends, labels], axis=1)
     first = numpy.ones(len(key), dtype=bool)
     first[1:] = (key[1:] != key[:-1]).any(axis=1)
-    doc, starts, ends, labels, probs = (
-        a[first] for a in (doc, starts, ends, labels, probs)
-    )
+    doc, starts, ends, labels, probs = (a[first] for a in (doc, starts, ends, labels, probs))
     bounds = numpy.searchsorted(doc, numpy.arange(n_docs + 1))
     return [
         ByteSpans(

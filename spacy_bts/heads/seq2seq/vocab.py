@@ -11,6 +11,7 @@ Output ids, for segment length ``k`` and ``n_labels`` labels::
     [2k, 2k+n_labels)  label
     2k+n_labels        STOP
 """
+
 from dataclasses import dataclass
 
 import numpy
@@ -46,9 +47,7 @@ class SpanVocab:
     def n_inputs(self) -> int:
         return N_SPECIAL_INPUTS + self.n_outputs
 
-    def encode_triples(
-        self, starts: numpy.ndarray, lengths: numpy.ndarray, labels: numpy.ndarray
-    ) -> numpy.ndarray:
+    def encode_triples(self, starts: numpy.ndarray, lengths: numpy.ndarray, labels: numpy.ndarray) -> numpy.ndarray:
         """Output ids of ``[start, length, label]`` triples, shape (n, 3)."""
         return numpy.stack(
             [

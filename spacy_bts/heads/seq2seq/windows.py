@@ -7,6 +7,7 @@ the spans lying wholly inside it, as ``[start, length, label]`` triples ordered
 by end position, last-ending first (ties: the later start first), then STOP. A
 document shorter than ``k`` bytes gives one padded window.
 """
+
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -100,9 +101,7 @@ def window_targets(
         first = numpy.searchsorted(win, win, side="left")
         # Reverse within each window to get last-ending first.
         rank = counts[win] - 1 - (numpy.arange(len(win)) - first)
-        triples = vocab.encode_triples(
-            starts[span] - offsets[win], ends[span] - starts[span], labels[span]
-        )
+        triples = vocab.encode_triples(starts[span] - offsets[win], ends[span] - starts[span], labels[span])
         for j in range(3):
             targets[win, 3 * rank + j] = triples[:, j]
     targets[numpy.arange(len(offsets)), 3 * counts] = vocab.stop

@@ -4,6 +4,7 @@ The model maps a ``TagBatch`` to the mean per-byte cross-entropy when it
 carries targets (training), or to per-byte tag log-probabilities (prediction);
 see ``heads/wiring.py``.
 """
+
 from dataclasses import dataclass
 from typing import Optional
 
@@ -78,8 +79,14 @@ def build_byte_tagger_v2(
     nO: number of labels; set by the component's ``initialize``.
     """
     return _build(
-        "spacy-bts.ByteTagger.v2", encoder, segment_length, inference_segment_length,
-        dropout, byte_dropout, mixed_precision, nO,
+        "spacy-bts.ByteTagger.v2",
+        encoder,
+        segment_length,
+        inference_segment_length,
+        dropout,
+        byte_dropout,
+        mixed_precision,
+        nO,
     )
 
 
@@ -94,8 +101,14 @@ def build_byte_tagger(
 ) -> Model[TagBatch, object]:
     """``spacy-bts.ByteTagger.v2`` with inference segments as long as training ones."""
     return _build(
-        "spacy-bts.ByteTagger.v1", encoder, segment_length, segment_length,
-        dropout, byte_dropout, mixed_precision, nO,
+        "spacy-bts.ByteTagger.v1",
+        encoder,
+        segment_length,
+        segment_length,
+        dropout,
+        byte_dropout,
+        mixed_precision,
+        nO,
     )
 
 

@@ -15,6 +15,7 @@ any length. The grammar has a shape that makes each step O(labels): every
 O/B/U tag may only follow an "ended" tag (O, L or U, or the text's start), and
 I/L-label-l only B/I-label-l.
 """
+
 from typing import List, Sequence
 
 import numpy

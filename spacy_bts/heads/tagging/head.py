@@ -6,6 +6,7 @@ byte. Prediction reads overlapping segments, takes each byte's tag scores from
 the segment in which it is most central, and runs constrained Viterbi over the
 whole document: spans have no maximum length and never cross or overlap.
 """
+
 from typing import Dict, List, Optional, Sequence
 
 import numpy

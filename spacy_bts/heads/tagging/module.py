@@ -1,4 +1,5 @@
 """The byte tagger as a plain PyTorch module: a byte encoder with a per-byte tag classifier."""
+
 from typing import Optional
 
 import torch

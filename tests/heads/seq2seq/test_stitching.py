@@ -1,0 +1,111 @@
+import numpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spacy_bts.heads.seq2seq.stitching import SegmentSpans, parse_outputs, stitch
+from spacy_bts.heads.seq2seq.vocab import IGNORE, SpanVocab
+from spacy_bts.heads.seq2seq.windows import window_targets
+from spacy_bts.segmenting import inference_offsets, ownership
+
+
+def _oracle_stitch(n, starts, ends, labels, k, overlap, vocab):
+    """Stitch the outputs a perfect model would emit for each inference segment."""
+    offsets = inference_offsets(n, k, overlap)
+    targets = window_targets(offsets, starts, ends, labels, vocab)
+    outputs = numpy.where(targets == IGNORE, vocab.stop, targets)
+    spans = parse_outputs(outputs, numpy.ones(outputs.shape, dtype=numpy.float32), vocab)
+    lo, hi = ownership(offsets, k)
+    seg_doc = numpy.zeros(len(offsets), dtype=int)
+    return stitch(spans, seg_doc, offsets, lo, hi, 1)[0]
+
+
+@st.composite
+def gold_spans(draw, max_len):
+    n = draw(st.integers(1, 300))
+    raw = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(1, max_len), st.integers(0, 3)), max_size=30))
+    spans = sorted({(s, min(s + l, n), lab) for s, l, lab in raw})
+    return n, spans
+
+
+@settings(max_examples=300)
+@given(gold_spans(max_len=31))
+def test_stitching_recovers_every_span_up_to_overlap_plus_one(case):
+    n, spans = case
+    k, overlap = 60, 30
+    vocab = SpanVocab(k, 4)
+    starts, ends, labels = (
+        (numpy.array(x, dtype=int).reshape(-1) for x in zip(*spans)) if spans else [numpy.zeros(0, int)] * 3
+    )
+    got = _oracle_stitch(n, starts, ends, labels, k, overlap, vocab)
+    assert sorted(zip(got.starts.tolist(), got.ends.tolist(), got.labels.tolist())) == spans
+
+
+@settings(max_examples=200)
+@given(gold_spans(max_len=60))
+def test_stitching_never_duplicates_or_invents_spans(case):
+    n, spans = case
+    vocab = SpanVocab(60, 4)
+    starts, ends, labels = (
+        (numpy.array(x, dtype=int).reshape(-1) for x in zip(*spans)) if spans else [numpy.zeros(0, int)] * 3
+    )
+    got = _oracle_stitch(n, starts, ends, labels, 60, 30, vocab)
+    triples = list(zip(got.starts.tolist(), got.ends.tolist(), got.labels.tolist()))
+    assert len(triples) == len(set(triples))
+    assert set(triples) <= set(spans)
+
+
+def test_span_straddling_a_segment_boundary_is_found():
+    # Segments of 10 bytes every 5: [0,10) [5,15) [10,20); a span over byte 10.
+    vocab = SpanVocab(10, 1)
+    got = _oracle_stitch(20, numpy.array([8]), numpy.array([13]), numpy.array([0]), 10, 5, vocab)
+    assert list(zip(got.starts, got.ends)) == [(8, 13)]
+
+
+def test_parse_outputs_drops_truncated_triple_and_multiplies_probs():
+    vocab = SpanVocab(10, 2)
+    s, l, lab = vocab.encode_triples([2], [3], [1])[0]
+    outputs = numpy.array(
+        [
+            [s, l, lab, vocab.stop, vocab.stop],
+            [s, l, lab, s, l],  # step limit hit mid-triple
+        ]
+    )
+    probs = numpy.array([[0.5, 0.5, 0.5, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0, 1.0]], dtype=numpy.float32)
+    spans = parse_outputs(outputs, probs, vocab)
+    assert spans.segment.tolist() == [0, 1]
+    assert spans.starts.tolist() == [2, 2] and spans.lengths.tolist() == [3, 3]
+    assert spans.labels.tolist() == [1, 1]
+    assert numpy.allclose(spans.probs, [0.125, 1.0])
+
+
+def test_duplicates_keep_the_most_probable_copy():
+    spans = SegmentSpans(
+        segment=numpy.array([0, 0, 0]),
+        starts=numpy.array([1, 1, 1]),
+        lengths=numpy.array([2, 2, 2]),
+        labels=numpy.array([0, 0, 1]),
+        probs=numpy.array([0.3, 0.9, 0.5], dtype=numpy.float32),
+    )
+    offsets = numpy.array([0])
+    lo, hi = ownership(offsets, 10)
+    got = stitch(spans, numpy.array([0]), offsets, lo, hi, 1)[0]
+    assert list(zip(got.labels.tolist(), got.probs.tolist())) == [(0, numpy.float32(0.9)), (1, numpy.float32(0.5))]
+
+
+def test_spans_go_to_their_documents():
+    spans = SegmentSpans(
+        segment=numpy.array([0, 1, 2]),
+        starts=numpy.array([0, 1, 2]),
+        lengths=numpy.array([1, 1, 1]),
+        labels=numpy.array([0, 0, 0]),
+        probs=numpy.ones(3, dtype=numpy.float32),
+    )
+    seg_doc = numpy.array([0, 2, 2])
+    offsets = numpy.array([0, 0, 5])
+    lo = numpy.array([0, 0, 10])
+    hi = numpy.array([10, 10, 15])
+    got = stitch(spans, seg_doc, offsets, lo, hi, 3)
+    assert [len(d) for d in got] == [1, 0, 1]
+    # The span from doc 2's first segment; doc 2's second segment's span ends
+    # at byte 8, which the first segment owns, so it is dropped.
+    assert got[2].starts.tolist() == [1]

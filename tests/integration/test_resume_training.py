@@ -1,0 +1,60 @@
+"""Every config in configs/ trains a pipeline that can be loaded and trained further.
+
+``nlp.resume_training()`` builds the optimizer from the saved config's
+``[training.optimizer]`` block alone; a variable left in it (a schedule ending at
+``${training.max_steps}``) made that fail.
+"""
+
+from pathlib import Path
+
+import pytest
+import spacy
+from fixtures import ner_examples, pos_examples
+from spacy.cli.train import train
+from spacy.tokens import DocBin
+from thinc.api import fix_random_seed
+
+ROOT = Path(__file__).parents[2]
+CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus")
+    nlp = spacy.blank("xx")
+    for task, examples in (("ner", ner_examples(nlp)), ("pos", pos_examples(nlp))):
+        DocBin(docs=[eg.reference for eg in examples]).to_disk(path / f"{task}.spacy")
+    return path
+
+
+def small_overrides(config_path: Path) -> dict:
+    """A few steps of a small model of the config's architecture."""
+    config = spacy.util.load_config(config_path)
+    overrides = {"training.max_steps": 4, "training.eval_frequency": 2, "training.patience": 0}
+    for name, component in config["components"].items():
+        model = component.get("model", {})
+        prefix = f"components.{name}.model"
+        if "encoder" in model:
+            overrides.update({f"{prefix}.encoder.embed_width": 16, f"{prefix}.encoder.ngram_buckets": 64})
+            overrides.update({f"{prefix}.encoder.hidden": 16, f"{prefix}.encoder.depth": 1})
+        if "width" in model and str(model.get("@architectures", "")).startswith("spacy-bts"):
+            overrides.update({f"{prefix}.width": 16, f"{prefix}.depth": 1})
+    return overrides
+
+
+@pytest.mark.parametrize("config_path", CONFIGS, ids=lambda p: p.stem)
+def test_a_trained_pipeline_resumes_training(config_path, corpus, tmp_path):
+    data = corpus / f"{config_path.name[:3]}.spacy"
+    overrides = {"paths.train": str(data), "paths.dev": str(data), **small_overrides(config_path)}
+    fix_random_seed(0)
+    train(config_path, tmp_path, overrides=overrides)
+    nlp = spacy.load(tmp_path / "model-last")
+    assert "${" not in nlp.config.to_str().split("[training.optimizer]")[1].split("\n[")[0]
+    optimizer = nlp.resume_training()
+    examples = (ner_examples if config_path.name.startswith("ner") else pos_examples)(nlp)
+    losses = {}
+    for _ in range(3):
+        nlp.update(examples, sgd=optimizer, losses=losses)
+    assert losses and all(loss >= 0 for loss in losses.values())
+    nlp.to_disk(tmp_path / "resumed")
+    assert spacy.load(tmp_path / "resumed").pipe_names == nlp.pipe_names
