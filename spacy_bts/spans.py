@@ -5,7 +5,8 @@ A head returns ``ByteSpans`` per text; the pipe maps them to ``CharSpans``
 character) and keeps those a user sees (``kept_spans``): at or above the
 threshold, trimmed of whitespace (as gold spans are for training), and
 de-duplicated. A component stores them in ``doc.spans[spans_key]`` with their
-exact offsets and scores in the group's attrs (``stored_spans`` reads them back).
+exact offsets and scores in the group's attrs (``stored_spans`` reads them back;
+``span._.bts_score`` gives the score of any span of the Doc, e.g. of ``doc.ents``).
 """
 
 from dataclasses import dataclass
@@ -90,3 +91,18 @@ def stored_spans(doc: Doc, key: Optional[str]) -> List[Tuple[int, int, Optional[
     offsets = group.attrs.get("char_spans") or [(span.start_char, span.end_char) for span in group]
     scores = group.attrs.get("scores") or [None] * len(group)
     return [(int(s), int(e), score, span) for (s, e), score, span in zip(offsets, scores, group)]
+
+
+def span_score(span: Span) -> Optional[float]:
+    """The score a BTS component gave ``span`` (same tokens and label) in one of its span groups."""
+    for key, group in span.doc.spans.items():
+        if "scores" not in group.attrs:
+            continue
+        for _, _, score, member in stored_spans(span.doc, key):
+            if member.start == span.start and member.end == span.end and member.label == span.label:
+                return score
+    return None
+
+
+if not Span.has_extension("bts_score"):
+    Span.set_extension("bts_score", getter=span_score)

@@ -1,7 +1,10 @@
 """The predicted spans a user sees (``spans.kept_spans``): at or above the threshold,
 trimmed of whitespace, de-duplicated."""
 
+from pathlib import Path
+
 import pytest
+import spacy
 from conftest import char_spans, tagger_ner_pipe
 from fixtures import NER_SENTENCES
 
@@ -32,3 +35,17 @@ def test_threshold_trades_recall_for_precision(trained_ner):
     finally:
         ner.cfg["threshold"] = old
     assert sum(len(d.ents) for d in fewer) < sum(len(d.ents) for d in docs)
+
+
+def test_each_entity_carries_its_score():
+    nlp = spacy.load(Path(__file__).parent / "data" / "saved_pipelines" / "ner_tagger")
+    doc = nlp("Greta Lindqvist opened a bakery in Uppsala. Aranda met Lindqvist.")
+    group = doc.spans["bts_ner"]
+    assert doc.ents
+    for ent in doc.ents:
+        i = next(
+            i for i, span in enumerate(group) if (span.start, span.end, span.label) == (ent.start, ent.end, ent.label)
+        )
+        assert ent._.bts_score == group.attrs["scores"][i]
+    outside = [t for t in doc if not t.ent_type_ and t.is_alpha][0]
+    assert doc[outside.i : outside.i + 1]._.bts_score is None

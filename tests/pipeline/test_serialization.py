@@ -134,3 +134,29 @@ def test_load_time_config_wins_for_every_setting(factory, tmp_path):
     # Without overrides, the saved settings come back.
     plain = spacy.load(tmp_path / "p").get_pipe(factory)
     assert {s: plain.cfg[s] for s in overrides} == {s: nlp.get_pipe(factory).cfg[s] for s in overrides}
+
+
+def test_weights_with_a_damaged_stretch_are_rejected(saved, tmp_path):
+    # 0xFF bytes are NaN as float32: Thinc and torch load them without complaint.
+    from spacy_bts.heads.wiring import torch_module
+
+    path = copy(saved, tmp_path)
+    weights = path / "bts_ner" / "model"
+    data = weights.read_bytes()
+    module = torch_module(spacy.load(saved).get_pipe("bts_ner").model)
+    largest = max(module.parameters(), key=lambda p: p.numel())
+    stretch = largest.detach().numpy().tobytes()[:40_000]
+    at = data.index(stretch)
+    weights.write_bytes(data[:at] + b"\xff" * len(stretch) + data[at + len(stretch) :])
+    with pytest.raises(ValueError, match=r"(?s)bts_ner/model.*NaN or infinite values"):
+        spacy.load(path)
+
+
+def test_labels_reordered_in_the_settings_are_rejected(saved, tmp_path):
+    path = copy(saved, tmp_path)
+    cfg = srsly.read_json(path / "bts_ner" / "cfg")
+    assert len(cfg["labels"]) > 1
+    cfg["labels"] = cfg["labels"][::-1]
+    srsly.write_json(path / "bts_ner" / "cfg", cfg)
+    with pytest.raises(ValueError, match=r"(?s)labels in the component settings.*bts_ner/model.*do not belong"):
+        spacy.load(path)
