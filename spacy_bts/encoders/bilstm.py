@@ -43,14 +43,8 @@ def build_bilstm(embedding: ByteEmbedding, dropout: float, *, hidden: int, depth
 
 
 def _bilstm_spec(
-    name: str,
-    embed_width: int,
-    ngram_sizes: List[int],
-    ngram_buckets: int,
-    word_buckets: int,
-    hidden: int,
-    depth: int,
-) -> EncoderSpec:
+    name: str, embed_width: int, ngram_sizes: List[int], ngram_buckets: int, word_buckets: int, hidden: int, depth: int,
+) -> EncoderSpec:  # fmt: skip
     sizes = check_embedding(name, embed_width, ngram_sizes, ngram_buckets)
     if hidden < 1 or depth < 1:
         raise ValueError(f"{name}: hidden and depth must be >= 1, got {hidden}, {depth}")
@@ -70,12 +64,9 @@ def _bilstm_spec(
 
 @registry.architectures("spacy-bts.BiLSTMEncoder.v1")
 def bilstm_encoder(
-    embed_width: int = 64,
-    ngram_sizes: List[int] = [2, 3, 4],
-    ngram_buckets: int = 8192,
-    hidden: int = 128,
-    depth: int = 2,
-) -> EncoderSpec:
+    embed_width: int = 64, ngram_sizes: List[int] = [2, 3, 4], ngram_buckets: int = 8192, hidden: int = 128, depth: int
+    = 2,
+) -> EncoderSpec:  # fmt: skip
     """Byte (+ hashed n-gram) embeddings under a ``depth``-layer bidirectional
     LSTM with ``hidden`` units per direction."""
     return _bilstm_spec("spacy-bts.BiLSTMEncoder.v1", embed_width, ngram_sizes, ngram_buckets, 0, hidden, depth)
@@ -83,13 +74,9 @@ def bilstm_encoder(
 
 @registry.architectures("spacy-bts.BiLSTMEncoder.v2")
 def bilstm_encoder_v2(
-    embed_width: int = 64,
-    ngram_sizes: List[int] = [2, 3, 4],
-    ngram_buckets: int = 8192,
-    word_buckets: int = 4096,
-    hidden: int = 128,
-    depth: int = 2,
-) -> EncoderSpec:
+    embed_width: int = 64, ngram_sizes: List[int] = [2, 3, 4], ngram_buckets: int = 8192, word_buckets: int = 4096,
+    hidden: int = 128, depth: int = 2,
+) -> EncoderSpec:  # fmt: skip
     """``BiLSTMEncoder.v1`` plus a hashed embedding of the word each byte belongs to
     (``word_buckets`` rows; 0 for none, which is v1)."""
     return _bilstm_spec(

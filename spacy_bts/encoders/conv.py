@@ -31,14 +31,9 @@ class ConvEncoder(nn.Module):
     """
 
     def __init__(
-        self,
-        embedding: ByteEmbedding,
-        width: int,
-        kernel: int,
-        dilations: Sequence[int],
-        lstm_hidden: int,
-        dropout: float = 0.0,
-    ) -> None:
+        self, embedding: ByteEmbedding, width: int, kernel: int, dilations: Sequence[int], lstm_hidden: int, dropout:
+        float = 0.0,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.embed = embedding
         self.project = nn.Linear(embedding.width, width) if embedding.width != width else nn.Identity()
@@ -68,14 +63,9 @@ def build_conv(
 
 @registry.architectures("spacy-bts.ConvEncoder.v1")
 def conv_encoder(
-    embed_width: int = 64,
-    ngram_sizes: List[int] = [2, 3, 4],
-    ngram_buckets: int = 8192,
-    width: int = 128,
-    kernel: int = 3,
-    dilations: List[int] = [1, 2, 4, 8],
-    lstm_hidden: int = 64,
-) -> EncoderSpec:
+    embed_width: int = 64, ngram_sizes: List[int] = [2, 3, 4], ngram_buckets: int = 8192, width: int = 128, kernel: int
+    = 3, dilations: List[int] = [1, 2, 4, 8], lstm_hidden: int = 64,
+) -> EncoderSpec:  # fmt: skip
     """Byte (+ hashed n-gram) embeddings under dilated residual convolutions
     (gated, layer-normed) and an optional thin bidirectional LSTM
     (``lstm_hidden`` units per direction; 0 for none)."""

@@ -28,28 +28,14 @@ from .scorers import score_ner
         "overwrite_ents": False,
         "scorer": {"@scorers": "spacy-bts.ner_scorer.v1"},
     },
-    default_score_weights={
-        "ents_f": 1.0,
-        "ents_p": 0.0,
-        "ents_r": 0.0,
-        "ents_per_type": None,
-    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
 def make_bts_ner(
-    nlp: Language,
-    name: str,
-    model: Model,
-    spans_key: str,
-    threshold: float,
-    alignment_mode: str,
-    overwrite_ents: bool,
-    overlap: Optional[int],
-    training_windows: WindowSampler,
-    max_batch_segments: int,
-    max_spans_per_segment: Optional[int],
-    quantize: Union[bool, str],
+    nlp: Language, name: str, model: Model, spans_key: str, threshold: float,
+    alignment_mode: str, overwrite_ents: bool, overlap: Optional[int], training_windows: WindowSampler,
+    max_batch_segments: int, max_spans_per_segment: Optional[int], quantize: Union[bool, str],
     scorer: Optional[Callable],
-) -> "ByteToSpanNER":
+) -> "ByteToSpanNER":  # fmt: skip
     """Create a ``bts_ner`` component.
 
     The model is a byte tagger (``spacy-bts.ByteTagger.v2``, the default) or

@@ -35,27 +35,13 @@ UPOS_TAGS = frozenset(tag for tag in POS_IDS if tag)
         "retokenize": False,
         "scorer": {"@scorers": "spacy-bts.pos_scorer.v1"},
     },
-    default_score_weights={
-        "pos_acc": 1.0,
-        "word_seg_p": 0.0,
-        "word_seg_r": 0.0,
-        "word_seg_f": 0.0,
-    },
+    default_score_weights={"pos_acc": 1.0, "word_seg_p": 0.0, "word_seg_r": 0.0, "word_seg_f": 0.0},
 )
 def make_bts_pos(
-    nlp: Language,
-    name: str,
-    model: Model,
-    spans_key: str,
-    threshold: float,
-    retokenize: bool,
-    overlap: Optional[int],
-    training_windows: WindowSampler,
-    max_batch_segments: int,
-    max_spans_per_segment: Optional[int],
-    quantize: Union[bool, str],
-    scorer: Optional[Callable],
-) -> "ByteToSpanPOS":
+    nlp: Language, name: str, model: Model, spans_key: str, threshold: float, retokenize: bool,
+    overlap: Optional[int], training_windows: WindowSampler, max_batch_segments: int,
+    max_spans_per_segment: Optional[int], quantize: Union[bool, str], scorer: Optional[Callable],
+) -> "ByteToSpanPOS":  # fmt: skip
     """Create a ``bts_pos`` component.
 
     The model is a byte tagger (``spacy-bts.ByteTagger.v2``, the default) or

@@ -19,14 +19,9 @@ def _paper_architecture(name: str, positional: bool, doc: str):
     """The registered function of one of the paper's models (the two share their settings)."""
 
     def build(
-        width: int = 320,
-        depth: int = 4,
-        segment_length: int = 60,
-        dropout: float = 0.3,
-        byte_dropout: float = 0.3,
-        mixed_precision: bool = False,
-        nO: Optional[int] = None,
-    ) -> Model[SegmentBatch, object]:
+        width: int = 320, depth: int = 4, segment_length: int = 60, dropout: float = 0.3, byte_dropout: float = 0.3,
+        mixed_precision: bool = False, nO: Optional[int] = None,
+    ) -> Model[SegmentBatch, object]:  # fmt: skip
         return _build(name, width, depth, segment_length, dropout, byte_dropout, mixed_precision, positional, nO)
 
     build.__doc__ = doc
@@ -60,16 +55,9 @@ build_positional_byte_to_span = _paper_architecture(
 
 @registry.architectures("spacy-bts.EncoderByteToSpan.v1")
 def build_encoder_byte_to_span(
-    encoder: EncoderSpec,
-    width: int = 256,
-    depth: int = 2,
-    segment_length: int = 60,
-    dropout: float = 0.1,
-    byte_dropout: float = 0.1,
-    positional: bool = True,
-    mixed_precision: bool = False,
-    nO: Optional[int] = None,
-) -> Model[SegmentBatch, object]:
+    encoder: EncoderSpec, width: int = 256, depth: int = 2, segment_length: int = 60, dropout: float = 0.1,
+    byte_dropout: float = 0.1, positional: bool = True, mixed_precision: bool = False, nO: Optional[int] = None,
+) -> Model[SegmentBatch, object]:  # fmt: skip
     """The paper's seq2seq span generator on a byte encoder (e.g.
     ``spacy-bts.BiLSTMEncoder.v1``): the ``depth`` x ``width`` LSTM reads the
     encoder's states, then emits ``[start, length, label]`` triples. Arguments as

@@ -57,14 +57,9 @@ class TagBatch:
 
 @registry.architectures("spacy-bts.ByteTagger.v2")
 def build_byte_tagger_v2(
-    encoder: EncoderSpec,
-    segment_length: int = 256,
-    inference_segment_length: int = 256,
-    dropout: float = 0.2,
-    byte_dropout: float = 0.05,
-    mixed_precision: bool = False,
-    nO: Optional[int] = None,
-) -> Model[TagBatch, object]:
+    encoder: EncoderSpec, segment_length: int = 256, inference_segment_length: int = 256, dropout: float = 0.2,
+    byte_dropout: float = 0.05, mixed_precision: bool = False, nO: Optional[int] = None,
+) -> Model[TagBatch, object]:  # fmt: skip
     """A byte encoder and a per-byte BILUO tag layer, decoded by constrained Viterbi.
 
     encoder: a byte encoder architecture, e.g. ``spacy-bts.BiLSTMEncoder.v1``.
@@ -92,13 +87,9 @@ def build_byte_tagger_v2(
 
 @registry.architectures("spacy-bts.ByteTagger.v1")
 def build_byte_tagger(
-    encoder: EncoderSpec,
-    segment_length: int = 256,
-    dropout: float = 0.2,
-    byte_dropout: float = 0.05,
-    mixed_precision: bool = False,
-    nO: Optional[int] = None,
-) -> Model[TagBatch, object]:
+    encoder: EncoderSpec, segment_length: int = 256, dropout: float = 0.2, byte_dropout: float = 0.05, mixed_precision:
+    bool = False, nO: Optional[int] = None,
+) -> Model[TagBatch, object]:  # fmt: skip
     """``spacy-bts.ByteTagger.v2`` with inference segments as long as training ones."""
     return _build(
         "spacy-bts.ByteTagger.v1",
