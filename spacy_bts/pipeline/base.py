@@ -25,33 +25,12 @@ from .. import runtime
 from ..byte_text import ByteText
 from ..heads import head_class
 from ..heads.seq2seq.windows import WindowSampler, random_windows
-from ..heads.tagging import DEFAULT_TAGGER_MODEL
 from ..heads.wiring import ensure_built, prediction_copy, set_dropout
 from ..segmenting import split_batch
 from ..spans import CharSpans, kept_spans, to_chars
 from .gold import training_batch
 from .serialization import LoadsSavedSettings
-from .settings import Checks, check_settings, is_label_list, shared_checks
-
-
-def factory_settings(args: Dict[str, Any]) -> Dict[str, Any]:
-    """A factory's settings for its component: its arguments less ``nlp``, ``name`` and ``model``."""
-    return {key: value for key, value in args.items() if key not in ("nlp", "name", "model")}
-
-
-# Default training windows: one per 20 possible offsets (each byte in ~3 windows per epoch).
-DEFAULT_WINDOW_RATE = 0.05
-
-# The factories' defaults of the settings both components have.
-SHARED_DEFAULT_CONFIG = {
-    "model": DEFAULT_TAGGER_MODEL,
-    "threshold": 0.0,
-    "overlap": None,
-    "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
-    "max_batch_segments": 128,
-    "max_spans_per_segment": None,
-    "quantize": "auto",
-}
+from .settings import DEFAULT_WINDOW_RATE, Checks, check_settings, shared_checks
 
 
 class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
@@ -132,7 +111,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
 
     def _setting_checks(self) -> Checks:
         """Each setting's test and what it must be, for ``check_settings``."""
-        return {**shared_checks(self.segment_length), "labels": (is_label_list, "a list of distinct strings")}
+        return shared_checks(self.segment_length)
 
     def check_settings(self, cfg: Dict[str, Any], source: Optional[str] = None) -> None:
         """Raise a ValueError naming the first setting of ``cfg`` that is invalid."""

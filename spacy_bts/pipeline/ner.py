@@ -8,7 +8,7 @@ from thinc.api import Model
 
 from ..heads.seq2seq.windows import WindowSampler
 from ..spans import CharSpans
-from .base import SHARED_DEFAULT_CONFIG, ByteToSpanPipe, factory_settings
+from .base import ByteToSpanPipe
 from .doc_tokens import (
     ALIGNMENT_MODES,
     char_spans,
@@ -16,6 +16,7 @@ from .doc_tokens import (
     split_tokens_at,
 )
 from .scorers import score_ner
+from .settings import SHARED_DEFAULT_CONFIG, factory_settings
 
 
 @Language.factory(

@@ -19,9 +19,10 @@ from thinc.api import Model
 
 from ..heads.seq2seq.windows import WindowSampler
 from ..spans import CharSpans
-from .base import SHARED_DEFAULT_CONFIG, ByteToSpanPipe, factory_settings
+from .base import ByteToSpanPipe
 from .doc_tokens import char_spans, merge_tokens_to, split_tokens_at
 from .scorers import score_pos
+from .settings import SHARED_DEFAULT_CONFIG, factory_settings
 
 UPOS_TAGS = frozenset(tag for tag in POS_IDS if tag)
 

@@ -6,8 +6,31 @@ pipeline, the file it was saved in.
 
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from ..heads.tagging import DEFAULT_TAGGER_MODEL
+
 # quantize: float32 (false), int8 (true), bfloat16, or bfloat16 where the CPU computes it natively.
 QUANTIZE_SETTINGS = (False, True, "int8", "bfloat16", "auto")
+
+
+def factory_settings(args: Dict[str, Any]) -> Dict[str, Any]:
+    """A factory's settings for its component: its arguments less ``nlp``, ``name`` and ``model``."""
+    return {key: value for key, value in args.items() if key not in ("nlp", "name", "model")}
+
+
+# Default training windows: one per 20 possible offsets (each byte in ~3 windows per epoch).
+DEFAULT_WINDOW_RATE = 0.05
+
+# The factories' defaults of the settings both components have.
+SHARED_DEFAULT_CONFIG = {
+    "model": DEFAULT_TAGGER_MODEL,
+    "threshold": 0.0,
+    "overlap": None,
+    "training_windows": {"@misc": "spacy-bts.random_windows.v1", "rate": DEFAULT_WINDOW_RATE},
+    "max_batch_segments": 128,
+    "max_spans_per_segment": None,
+    "quantize": "auto",
+}
+
 
 Checks = Dict[str, Tuple[Callable[[Any], bool], str]]
 
