@@ -1,5 +1,6 @@
 """Byte-to-Span (Gillick et al. 2016) as spaCy components: ``bts_ner``, ``bts_pos``."""
 
+from .corpus import example_from_spans, reference_doc
 from .encoders.bilstm import bilstm_encoder, bilstm_encoder_v2
 from .encoders.conv import conv_encoder
 from .heads.seq2seq import build_byte_to_span, build_encoder_byte_to_span, build_positional_byte_to_span
@@ -17,8 +18,10 @@ __all__ = [
     "build_byte_tagger_v2",
     "build_encoder_byte_to_span",
     "conv_encoder",
+    "example_from_spans",
     "build_byte_to_span",
     "build_positional_byte_to_span",
     "make_bts_ner",
     "make_bts_pos",
+    "reference_doc",
 ]
