@@ -1,23 +1,29 @@
-"""Inputs of an annotation job: which files, and the documents in them.
+"""The documents in an annotation job's input files.
 
 Inputs are JSONL (one object per line with a text field), Parquet (a text
-column) or plain text (one document per line). Every document keeps its
-provenance, ``path:line`` (``path:row`` for Parquet, 1-based), which is its id
-unless the input has an id field. Bad input never disappears: each problem is
-an :class:`InputError` naming its file and line, which the caller reports and
-skips, or raises to stop the job (see ``reporting.ErrorPolicy``). Both engines
-read through :func:`read_file`, so they see the same documents and errors.
+column) or plain text (one document per line); ``-`` is standard input
+(JSONL, or text with ``--format text``). Every document keeps its provenance,
+``path:line`` (``path:row`` for Parquet, 1-based), which is its id unless the
+input has an id field (a string or a number; any other id is a bad document).
+Bad input never disappears: every line of a JSONL or text file becomes a
+document or an :class:`InputError` naming its file and line, blank and
+whitespace-only lines included ("blank line"); a file that cannot be read at
+all (missing, binary, another encoding, a broken Parquet file: see
+:mod:`.sniff`) is one error naming the file. The caller reports and skips
+errors, or stops the job (``reporting.ErrorPolicy``). Both engines read
+through :func:`read_file`, so they see the same documents and errors. Which
+files a job reads is :mod:`.files`.
 """
 
-import glob
 import json
+import math
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, Iterator, Optional, Union
 
-from .errors import AnnotateError
-from .writers import is_temporary_output
+from .sniff import HEAD_BYTES, sniff
 
 FORMATS = ("jsonl", "parquet", "text")
 SUFFIXES = {
@@ -29,6 +35,9 @@ SUFFIXES = {
 }
 # spaCy's own default for nlp.max_length.
 DEFAULT_MAX_CHARS = 1_000_000
+# Standard input as an input, and its name in sources and messages.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
 
 
 @dataclass(frozen=True)
@@ -84,66 +93,12 @@ def format_of(path: str, forced: Optional[str] = None) -> Optional[str]:
     return SUFFIXES.get(Path(path).suffix.lower())
 
 
-def expand_inputs(
-    patterns: Sequence[str], forced_format: Optional[str] = None, exclude: Sequence[str] = ()
-) -> Tuple[List[InputFile], List[str]]:
-    """Files named by paths, globs and directories, in a stable order.
-
-    Directories and globs yield the files with a known suffix; a file named
-    explicitly without one is read as plain text. Returns the files and
-    notes on what was passed over (unknown suffixes in directories, the output
-    files in ``exclude``), for the caller to report.
-    """
-    excluded = {os.path.realpath(p) for p in exclude}
-    files: List[InputFile] = []
-    notes: List[str] = []
-    seen = set()
-
-    def add(path: str, explicit: bool) -> None:
-        real = os.path.realpath(path)
-        if real in seen:
-            return
-        seen.add(real)
-        if real in excluded or is_temporary_output(path):
-            notes.append(f"{path}: an output of this job; not read as input")
-            return
-        fmt = format_of(path, forced_format)
-        if fmt is None and explicit:
-            fmt = "text"
-        if fmt is None:
-            notes.append(f"{path}: unknown suffix (use .jsonl, .parquet or .txt, or --format); not read")
-            return
-        files.append(InputFile(path, fmt))
-
-    for pattern in patterns:
-        if os.path.isdir(pattern):
-            found = sorted(os.path.join(root, name) for root, _, names in os.walk(pattern) for name in names)
-            if not found:
-                raise AnnotateError(f"input directory {pattern} has no files")
-            for path in found:
-                add(path, explicit=False)
-        elif os.path.isfile(pattern):
-            add(pattern, explicit=True)
-        else:
-            matches = sorted(glob.glob(pattern, recursive=True))
-            if not matches:
-                raise AnnotateError(f"no input file matches {pattern}")
-            for path in matches:
-                if not os.path.isdir(path):
-                    add(path, explicit=False)
-    if not files:
-        raise AnnotateError(f"no input files in {', '.join(patterns)}")
-    return files, notes
-
-
 def read_file(file: InputFile, options: ReadOptions) -> Iterator[Item]:
-    """The documents of one file, and an :class:`InputError` for each bad one."""
+    """The documents of one file, and an :class:`InputError` for each bad one (or for the file)."""
     if file.format == "parquet":
         yield from _read_parquet(file, options)
-    elif file.format in ("jsonl", "text"):
-        yield from _read_lines(file, options)
     else:
-        raise AnnotateError(f"{file.path}: unknown input format {file.format!r}; one of {FORMATS}")
+        yield from _read_lines(file, options)
 
 
 def read_inputs(files: Iterable[InputFile], options: ReadOptions) -> Iterator[Item]:
@@ -153,69 +108,122 @@ def read_inputs(files: Iterable[InputFile], options: ReadOptions) -> Iterator[It
 
 
 def _read_lines(file: InputFile, options: ReadOptions) -> Iterator[Item]:
-    path, fmt = file.path, file.format
+    path = file.path
+    if file.location == STDIN:
+        handle = sys.stdin.buffer
+    else:
+        try:
+            handle = open(file.location, "rb")
+        except OSError as err:
+            yield InputError(path, f"cannot read: {err.strerror or err}")
+            return
     try:
-        handle = open(file.location, "rb")
+        try:
+            head = handle.read(HEAD_BYTES)
+        except OSError as err:
+            yield InputError(path, f"cannot read: {err.strerror or err}")
+            return
+        sniffed = sniff(head, complete=len(head) < HEAD_BYTES)
+        if sniffed.problem:
+            yield InputError(path, sniffed.problem)
+            return
+        lines = _raw_lines(head[sniffed.skip :], handle)
+        for number, raw in enumerate(lines, 1):
+            yield _line_item(raw, f"{path}:{number}", file.format, options)
     except OSError as err:
-        raise AnnotateError(f"cannot read input file {path}: {err}") from err
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            source = f"{path}:{number}"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                yield InputError(source, f"not UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1})")
-                continue
-            line = line.rstrip("\n").rstrip("\r")
-            if fmt == "text":
-                yield _checked(source, source, line, options)
-                continue
-            if not line.strip():
-                continue  # blank lines are not JSONL records
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield InputError(source, f"malformed JSON ({err.msg} at column {err.colno})")
-                continue
-            if not isinstance(obj, dict):
-                yield InputError(source, f"expected a JSON object, got {type(obj).__name__}")
-                continue
-            yield _from_mapping(obj, source, options)
+        yield InputError(path, f"cannot read further: {err.strerror or err}")
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+
+
+def _raw_lines(head: bytes, handle) -> Iterator[bytes]:
+    """The lines of ``head`` and then of the rest of ``handle``, newlines kept."""
+    *complete, partial = head.split(b"\n")
+    for line in complete:
+        yield line + b"\n"
+    rest = handle.readline()
+    if partial or rest:
+        yield partial + rest
+    yield from handle
+
+
+def _line_item(raw: bytes, source: str, fmt: str, options: ReadOptions) -> Item:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return InputError(source, f"not UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1})")
+    line = line.rstrip("\n").rstrip("\r")
+    if not line.strip():
+        return InputError(source, "blank line")
+    if fmt == "text":
+        return _checked(source, source, line, options)
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        # Some of json's messages end in "at" ("Unterminated string starting at").
+        where = "column" if err.msg.endswith(" at") else "at column"
+        return InputError(source, f"malformed JSON ({err.msg} {where} {err.colno})")
+    if not isinstance(obj, dict):
+        return InputError(source, f"expected a JSON object, got {type(obj).__name__}")
+    return _from_mapping(obj, source, options)
 
 
 def _read_parquet(file: InputFile, options: ReadOptions) -> Iterator[Item]:
     path = file.path
     try:
         import pyarrow.parquet as pq
-    except ImportError as err:
-        raise AnnotateError(f"reading Parquet ({path}) needs pyarrow: pip install pyarrow (or spacy-bts[ray])") from err
+    except ImportError:
+        yield InputError(path, "reading Parquet needs pyarrow: pip install pyarrow (or spacy-bts[ray])")
+        return
     try:
         parquet = pq.ParquetFile(file.location)
     except Exception as err:
-        raise AnnotateError(f"cannot read Parquet file {path}: {err}") from err
+        yield InputError(path, f"cannot read Parquet file ({_one_line(err)})")
+        return
     names = parquet.schema_arrow.names
     if options.text_field not in names:
-        raise AnnotateError(f"{path}: no column {options.text_field!r} (columns: {names}); set --text-field")
+        yield InputError(path, f"no column {options.text_field!r} (columns: {names}); set --text-field")
+        return
     columns = [options.text_field]
     if options.id_field and options.id_field in names and options.id_field != options.text_field:
         columns.append(options.id_field)
     number = 0
-    for batch in parquet.iter_batches(columns=columns):
-        for row in batch.to_pylist():
-            number += 1
-            yield _from_mapping(row, f"{path}:{number}", options)
+    try:
+        for batch in parquet.iter_batches(columns=columns):
+            for row in batch.to_pylist():
+                number += 1
+                yield _from_mapping(row, f"{path}:{number}", options)
+    except Exception as err:
+        yield InputError(path, f"cannot read Parquet rows after row {number} ({_one_line(err)})")
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def _from_mapping(obj: Dict, source: str, options: ReadOptions) -> Item:
     field = options.text_field
-    if field not in obj or obj[field] is None:
+    if field not in obj:
         return InputError(source, f"no text field {field!r}")
     text = obj[field]
+    if text is None:
+        return InputError(source, f"text field {field!r} is null")
     if not isinstance(text, str):
         return InputError(source, f"text field {field!r} is a {type(text).__name__}, not a string")
     doc_id = source
-    if options.id_field and obj.get(options.id_field) is not None:
-        doc_id = str(obj[options.id_field])
+    value = obj.get(options.id_field) if options.id_field else None
+    if value is not None:
+        if isinstance(value, str):
+            doc_id = value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            doc_id = str(value)
+        elif isinstance(value, float) and math.isfinite(value):
+            doc_id = repr(value)
+        else:
+            return InputError(
+                source, f"id field {options.id_field!r} is a {type(value).__name__}, not a string or number"
+            )
     return _checked(doc_id, source, text, options)
 
 

@@ -17,13 +17,21 @@ from spacy.tokens import Doc
 
 from ..pipeline import ByteToSpanNER, ByteToSpanPOS
 from ..spans import stored_spans
-from .errors import AnnotateError
+from .errors import UsageError
 from .inputs import DEFAULT_MAX_CHARS
 
 
 def load_pipeline(model: str, max_chars: int = DEFAULT_MAX_CHARS) -> Language:
-    """Load a pipeline by name or path, accepting documents up to ``max_chars``."""
-    nlp = spacy.load(model)
+    """Load a pipeline by name or path, accepting documents up to ``max_chars``.
+
+    A pipeline that cannot be loaded (no such package or directory, a broken
+    one) is a :class:`UsageError` with spaCy's reason on one line.
+    """
+    try:
+        nlp = spacy.load(model)
+    except Exception as err:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise UsageError(f"cannot load the pipeline {model}: {reason}") from err
     nlp.max_length = max(nlp.max_length, max_chars + 1)
     return nlp
 
@@ -49,7 +57,7 @@ class RecordLayout:
             if isinstance(pipe, ByteToSpanPOS) and words_key is None:
                 words_key = pipe.cfg["spans_key"]
         if not entities and words_key is None:
-            raise AnnotateError(f"pipeline {nlp.pipe_names} predicts neither entities (doc.ents) nor bts_pos words")
+            raise UsageError(f"pipeline {nlp.pipe_names} predicts neither entities (doc.ents) nor bts_pos words")
         return cls(entities, ner_key, words_key)
 
     @property
@@ -63,19 +71,21 @@ def doc_record(doc: Doc, doc_id: str, source: str, layout: RecordLayout) -> Dict
 
     Entities are ``doc.ents``; a ``bts_ner`` span gives each its exact predicted
     character offsets and score (other NER components: Doc offsets, score null).
-    Words are the ``bts_pos`` spans with their UPOS tags and scores.
+    Words are the ``bts_pos`` spans with their UPOS tags and scores. Each span
+    also has its ``text``, the document's characters from ``start`` to ``end``.
     """
     record: Dict = {"id": doc_id, "source": source}
+    text = doc.text
     if layout.entities:
         exact = _span_table(doc, layout.ner_spans_key)
         entities = []
         for ent in doc.ents:
             start, end, score = exact.get((ent.start, ent.end, ent.label_), (ent.start_char, ent.end_char, None))
-            entities.append({"start": start, "end": end, "label": ent.label_, "score": score})
+            entities.append({"start": start, "end": end, "text": text[start:end], "label": ent.label_, "score": score})
         record["entities"] = entities
     if layout.words_spans_key is not None:
         record["words"] = [
-            {"start": s, "end": e, "label": span.label_, "score": score}
+            {"start": s, "end": e, "text": text[s:e], "label": span.label_, "score": score}
             for s, e, score, span in stored_spans(doc, layout.words_spans_key)
         ]
     return record

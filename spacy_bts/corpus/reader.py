@@ -28,14 +28,9 @@ SPAN_KEYS = ("spans", "entities")
 
 @registry.readers("spacy-bts.JsonlSpans.v1")
 def create_jsonl_spans_reader(
-    path: Optional[Path],
-    task: str = "ner",
-    limit: int = 0,
-    spans_key: Optional[str] = None,
-    max_length: int = 0,
-    gold_preproc: bool = False,
-    augmenter: Optional[Callable] = None,
-) -> Callable[[Language], Iterable[Example]]:
+    path: Optional[Path], task: str = "ner", limit: int = 0, spans_key: Optional[str] = None, max_length: int = 0,
+    gold_preproc: bool = False, augmenter: Optional[Callable] = None,
+) -> Callable[[Language], Iterable[Example]]:  # fmt: skip
     """Examples from a JSONL file, or every ``*.jsonl`` file under a directory.
 
     task: "ner" (spans are entities) or "pos" (spans are words with UPOS tags).
@@ -48,30 +43,18 @@ def create_jsonl_spans_reader(
     sentences); augmenter: a spaCy augmenter applied to each example.
     """
     return JsonlSpansCorpus(
-        path,
-        task=task,
-        limit=limit,
-        spans_key=spans_key,
-        max_length=max_length,
-        gold_preproc=gold_preproc,
+        path, task=task, limit=limit, spans_key=spans_key, max_length=max_length, gold_preproc=gold_preproc,
         augmenter=augmenter,
-    )
+    )  # fmt: skip
 
 
 class JsonlSpansCorpus:
     """Iterate over the Examples of JSONL span files; read anew on every call (every epoch)."""
 
     def __init__(
-        self,
-        path: Optional[Union[str, Path]],
-        *,
-        task: str = "ner",
-        limit: int = 0,
-        spans_key: Optional[str] = None,
-        max_length: int = 0,
-        gold_preproc: bool = False,
-        augmenter: Optional[Callable] = None,
-    ) -> None:
+        self, path: Optional[Union[str, Path]], *, task: str = "ner", limit: int = 0, spans_key: Optional[str] = None,
+        max_length: int = 0, gold_preproc: bool = False, augmenter: Optional[Callable] = None,
+    ) -> None:  # fmt: skip
         if path is None:
             raise ValueError("spacy-bts.JsonlSpans.v1: path is null; set it (e.g. --paths.train data/train.jsonl)")
         if task not in TASKS:

@@ -240,7 +240,7 @@ def test_rerun_replaces_the_output_instead_of_adding_to_it(ner_dir, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     write_jsonl(data / "in.jsonl", [{"text": t} for t in make_texts(12)])
-    out = data / "out.jsonl"  # inside the input directory on purpose
+    out = tmp_path / "out.jsonl"  # an output inside the input directory is refused (test_files.py)
     annotate(str(ner_dir), [str(data)], str(out), **quiet())
     first = out.read_bytes()
     result = annotate(str(ner_dir), [str(data)], str(out), **quiet())
@@ -282,7 +282,8 @@ def test_command_line(ner_dir, tmp_path):
     cmd = [sys.executable, "-m", "spacy_bts.annotate", str(ner_dir), str(tmp_path / "*.txt"), "-o", str(out)]
     run = subprocess.run(cmd, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "done: 3 documents" in run.stderr and "docs/s" in run.stderr
-    assert [json.loads(line)["id"] for line in read_lines(out)] == [f"{inp}:{i}" for i in (1, 2, 3)]
+    assert "done: 2 documents" in run.stderr and "docs/s" in run.stderr
+    assert f"skipped {inp}:2: blank line" in run.stderr
+    assert [json.loads(line)["id"] for line in read_lines(out)] == [f"{inp}:{i}" for i in (1, 3)]
     bad = subprocess.run(cmd[:-2] + ["-o", str(tmp_path / "out.txt")], capture_output=True, text=True)
-    assert bad.returncode == 1 and "error: output" in bad.stderr
+    assert bad.returncode == 2 and "error: output" in bad.stderr
