@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy
 import pytest
 import spacy
+from spacy.tokens import DocBin
 from thinc.api import fix_random_seed
 
 from spacy_bts.spans import CharSpans
@@ -128,3 +129,13 @@ def load_script(name):
             del sys.modules[module_name]
             raise
     return sys.modules[module_name]
+
+
+@pytest.fixture(scope="module")
+def spacy_corpus(tmp_path_factory):
+    """The NER and POS fixture examples as ``.spacy`` files: ``ner.spacy``, ``pos.spacy``."""
+    path = tmp_path_factory.mktemp("corpus")
+    nlp = spacy.blank("xx")
+    for task, examples in (("ner", ner_examples(nlp)), ("pos", pos_examples(nlp))):
+        DocBin(docs=[eg.reference for eg in examples]).to_disk(path / f"{task}.spacy")
+    return path

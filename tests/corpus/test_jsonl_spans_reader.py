@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 
 import pytest
 import spacy
+from fixtures import JA_GOLD
 from spacy.tokens import DocBin
 from spacy.util import registry
 
@@ -61,14 +62,7 @@ def test_reader_reads_pos_words(tmp_path):
     words = [[0, 1, "NOUN"], [1, 2, "ADP"], [2, 3, "NOUN"], [3, 4, "ADP"], [4, 7, "VERB"], [7, 8, "PUNCT"]]
     path = write_lines(tmp_path / "pos.jsonl", json.dumps({"text": "猫が魚を食べた。", "spans": words}))
     (example,) = read(path, task="pos")
-    assert [(t.text, t.pos_) for t in example.reference] == [
-        ("猫", "NOUN"),
-        ("が", "ADP"),
-        ("魚", "NOUN"),
-        ("を", "ADP"),
-        ("食べた", "VERB"),
-        ("。", "PUNCT"),
-    ]
+    assert [(t.text, t.pos_) for t in example.reference] == JA_GOLD
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 import spacy
 from conftest import SMALL_TAGGER
-from fixtures import ner_examples, pos_examples
-from spacy.tokens import DocBin
+from fixtures import ner_examples
 
 ROOT = Path(__file__).parents[2]
 CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
@@ -39,12 +38,8 @@ def spacy_cli(*args, cwd=None):
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("corpus")
-    nlp = spacy.blank("xx")
-    for task, examples in (("ner", ner_examples(nlp)), ("pos", pos_examples(nlp))):
-        DocBin(docs=[eg.reference for eg in examples]).to_disk(path / f"{task}.spacy")
-    return path
+def corpus(spacy_corpus):
+    return spacy_corpus
 
 
 def component(config: Path) -> str:

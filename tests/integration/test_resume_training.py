@@ -11,7 +11,6 @@ import pytest
 import spacy
 from fixtures import ner_examples, pos_examples
 from spacy.cli.train import train
-from spacy.tokens import DocBin
 from thinc.api import fix_random_seed
 
 ROOT = Path(__file__).parents[2]
@@ -19,12 +18,8 @@ CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("corpus")
-    nlp = spacy.blank("xx")
-    for task, examples in (("ner", ner_examples(nlp)), ("pos", pos_examples(nlp))):
-        DocBin(docs=[eg.reference for eg in examples]).to_disk(path / f"{task}.spacy")
-    return path
+def corpus(spacy_corpus):
+    return spacy_corpus
 
 
 def small_overrides(config_path: Path) -> dict:

@@ -78,14 +78,13 @@ def test_parse_outputs_drops_truncated_triple_and_multiplies_probs():
     assert numpy.allclose(spans.probs, [0.125, 1.0])
 
 
+def segment_spans(segment, starts, lengths, labels, probs) -> SegmentSpans:
+    ints = (numpy.array(a, dtype=numpy.int64) for a in (segment, starts, lengths, labels))
+    return SegmentSpans(*ints, numpy.array(probs, dtype=numpy.float32))
+
+
 def test_duplicates_keep_the_most_probable_copy():
-    spans = SegmentSpans(
-        segment=numpy.array([0, 0, 0]),
-        starts=numpy.array([1, 1, 1]),
-        lengths=numpy.array([2, 2, 2]),
-        labels=numpy.array([0, 0, 1]),
-        probs=numpy.array([0.3, 0.9, 0.5], dtype=numpy.float32),
-    )
+    spans = segment_spans([0, 0, 0], [1, 1, 1], [2, 2, 2], [0, 0, 1], [0.3, 0.9, 0.5])
     offsets = numpy.array([0])
     lo, hi = ownership(offsets, 10)
     got = stitch(spans, numpy.array([0]), offsets, lo, hi, 1)[0]
@@ -93,13 +92,7 @@ def test_duplicates_keep_the_most_probable_copy():
 
 
 def test_spans_go_to_their_documents():
-    spans = SegmentSpans(
-        segment=numpy.array([0, 1, 2]),
-        starts=numpy.array([0, 1, 2]),
-        lengths=numpy.array([1, 1, 1]),
-        labels=numpy.array([0, 0, 0]),
-        probs=numpy.ones(3, dtype=numpy.float32),
-    )
+    spans = segment_spans([0, 1, 2], [0, 1, 2], [1, 1, 1], [0, 0, 0], [1.0, 1.0, 1.0])
     seg_doc = numpy.array([0, 2, 2])
     offsets = numpy.array([0, 0, 5])
     lo = numpy.array([0, 0, 10])
