@@ -48,19 +48,25 @@ def annotate_locally(
                 pool.run(_batches(items, policy, progress, batch_size), writer, progress)
 
 
+def _documents(items: Iterator[Item], policy: ErrorPolicy, progress: Progress) -> Iterator[InputDoc]:
+    """The good documents of ``items``; bad ones are counted and reported on the way."""
+    for item in items:
+        checkpoint()
+        if isinstance(item, InputError):
+            progress.add(errors=1)
+            policy.handle(item)
+        else:
+            yield item
+
+
 def _in_process(nlp, items, writer, layout, policy, progress, batch_size) -> None:
-    def documents() -> Iterator[Tuple[str, InputDoc]]:
-        for item in items:
-            checkpoint()
-            if isinstance(item, InputError):
-                progress.add(errors=1)
-                policy.handle(item)
-            else:
-                progress.started(1, len(item.text))
-                yield item.text, item
+    def texts() -> Iterator[Tuple[str, InputDoc]]:
+        for item in _documents(items, policy, progress):
+            progress.started(1, len(item.text))
+            yield item.text, item
 
     progress.begin()
-    for doc, item in nlp.pipe(documents(), as_tuples=True, batch_size=batch_size):
+    for doc, item in nlp.pipe(texts(), as_tuples=True, batch_size=batch_size):
         checkpoint()
         writer.write(record_line(doc_record(doc, item.id, item.source, layout)))
         if writer.docbin is not None:
@@ -74,12 +80,7 @@ Batch = List[Tuple[str, str, str]]
 def _batches(items: Iterator[Item], policy: ErrorPolicy, progress: Progress, size: int) -> Iterator[Batch]:
     """Batches of ``(text, id, source)``; bad items are reported on the way."""
     batch: Batch = []
-    for item in items:
-        checkpoint()
-        if isinstance(item, InputError):
-            progress.add(errors=1)
-            policy.handle(item)
-            continue
+    for item in _documents(items, policy, progress):
         batch.append((item.text, item.id, item.source))
         if len(batch) == size:
             yield batch

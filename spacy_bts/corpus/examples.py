@@ -32,6 +32,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, SpanGroup
 from spacy.training import Example
 
+from ..pipeline.gold import drop_overlapping
 from ..pipeline.pos import UPOS_TAGS
 
 TASKS = ("ner", "pos")
@@ -152,17 +153,14 @@ def _cut_doc(nlp: Language, text: str, cuts: Set[int], trailing: Set[int], start
 
 
 def _set_entities(doc: Doc, entities: List[CharSpan], spans_key: str) -> None:
-    spans = [doc.char_span(start, end, label=label) for start, end, label in entities]
-    kept = []
-    reach = -1
-    # The rule of bts_ner's gold checks: by start, longer first; a span overlapping a kept one is left out.
-    for span in sorted(spans, key=lambda s: (s.start_char, -s.end_char)):
-        if span.start_char >= reach:
-            kept.append(span)
-            reach = span.end_char
-    if len(kept) < len(spans):
-        doc.spans[spans_key] = SpanGroup(doc, name=spans_key, spans=spans)
-    doc.ents = kept
+    def spans(chosen: List[CharSpan]):
+        return [doc.char_span(start, end, label=label) for start, end, label in chosen]
+
+    # bts_ner's own rule for overlapping gold spans picks those that go into doc.ents.
+    kept, dropped = drop_overlapping(entities)
+    if dropped:
+        doc.spans[spans_key] = SpanGroup(doc, name=spans_key, spans=spans(entities))
+    doc.ents = spans(kept)
 
 
 def _text(text: str, n: int = 40) -> str:

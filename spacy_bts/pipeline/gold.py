@@ -89,27 +89,36 @@ def check_gold_spans(
         if label not in known_labels:
             faults.append(GoldFault(UNKNOWN_LABEL, start, end, label, "skipped"))
             continue
-        kept.append((start, -end, label))
-    kept.sort()
-    out_starts: List[int] = []
-    out_ends: List[int] = []
-    out_labels: List[str] = []
-    reach = -1
-    for start, neg_end, label in kept:
-        end = -neg_end
-        if start < reach:
-            faults.append(GoldFault(OVERLAPPING, start, end, label, f"skipped (overlaps a span ending at {reach})"))
-            continue
-        out_starts.append(start)
-        out_ends.append(end)
-        out_labels.append(label)
-        reach = end
+        kept.append((start, end, label))
+    kept, overlapping = drop_overlapping(kept)
+    for (start, end, label), reach in overlapping:
+        faults.append(GoldFault(OVERLAPPING, start, end, label, f"skipped (overlaps a span ending at {reach})"))
+    out_starts = [start for start, _, _ in kept]
+    out_ends = [end for _, end, _ in kept]
+    out_labels = [label for _, _, label in kept]
     return GoldSpans(
         numpy.asarray(out_starts, dtype=numpy.int64),
         numpy.asarray(out_ends, dtype=numpy.int64),
         out_labels,
         faults,
     )
+
+
+def drop_overlapping(spans: List[Tuple[int, int, str]]):
+    """Spans by start, longer first (then by label); one overlapping a span kept before it is dropped.
+
+    Returns the kept ``(start, end, label)`` and each dropped one with the end of the span it overlaps.
+    """
+    kept: List[Tuple[int, int, str]] = []
+    dropped = []
+    reach = -1
+    for start, end, label in sorted(spans, key=lambda span: (span[0], -span[1], span[2])):
+        if start < reach:
+            dropped.append(((start, end, label), reach))
+            continue
+        kept.append((start, end, label))
+        reach = end
+    return kept, dropped
 
 
 # A component's gold in one reference doc: (starts, ends, labels, unknown char ranges), None if unannotated.
