@@ -5,7 +5,9 @@
 Evaluates every ``<lang>-dev.spacy`` and ``<lang>-test.spacy`` in CORPUS_DIR
 (loading the model once), writes ``OUTPUT_DIR/<lang>-<split>.json`` (spaCy's
 ``evaluate`` scores) and ``OUTPUT_DIR/results.md`` with the paper's numbers
-beside ours. POS scores of every pipeline (BTS or not) include ``score_pos``'s
+beside ours. ``--labels PER ORG LOC`` scores NER on those labels only (predicted
+and gold entities of other labels left out), with exact character offsets, for
+any pipeline: Universal NER is scored so. POS scores of every pipeline (BTS or not) include ``score_pos``'s
 raw-text ``pos_span_p/r/f`` (CoNLL 2018 UPOS F1) and ``word_seg_p/r/f``.
 """
 
@@ -17,9 +19,9 @@ from typing import Dict, Optional
 import spacy
 import srsly
 from spacy.scorer import Scorer
-from spacy.training import Corpus
+from spacy.training import Corpus, Example
 
-from spacy_bts.pipeline.scorers import score_pos
+from spacy_bts.pipeline.scorers import score_ner, score_pos
 
 # Gillick et al. (2016), Table 2: F1 of the single multilingual BTS model on CoNLL test.
 PAPER_NER_TEST_F1 = {"en": 86.50, "de": 76.22, "es": 82.95, "nl": 82.84}
@@ -54,10 +56,35 @@ def bts_pos_key(nlp) -> Optional[str]:
     return None
 
 
-def evaluate_file(nlp, path: Path, limit: int = 0, task: str = "ner") -> Dict:
+def only_labels(doc, labels):
+    doc = doc.copy()
+    dropped = [e for e in doc.ents if e.label_ not in labels]
+    doc.set_ents([e for e in doc.ents if e.label_ in labels], outside=dropped, default="unmodified")
+    return doc
+
+
+def score_ner_labels(nlp, examples, labels) -> Dict:
+    """Exact-offset NER scores of the pipeline's predictions on ``labels`` only."""
+    start = time.perf_counter()
+    predicted = list(nlp.pipe(eg.reference.text for eg in examples))
+    seconds = time.perf_counter() - start
+    kept = set(labels)
+    pairs = [Example(only_labels(p, kept), only_labels(eg.reference, kept)) for p, eg in zip(predicted, examples)]
+    scores = score_ner(pairs)
+    scores["labels"] = sorted(kept)
+    scores["seconds"] = seconds
+    return scores
+
+
+def evaluate_file(nlp, path: Path, limit: int = 0, task: str = "ner", labels=None) -> Dict:
     # The pipeline tokenizes the raw text itself (gold_preproc is off).
     corpus = Corpus(path, limit=limit)
     examples = list(corpus(nlp))
+    if labels:
+        scores = score_ner_labels(nlp, examples, labels)
+        scores["n_docs"] = len(examples)
+        scores["n_words"] = sum(len(eg.reference) for eg in examples)
+        return scores
     scorer = POSScorer(nlp, bts_pos_key(nlp)) if task == "pos" else None
     start = time.perf_counter()
     scores = nlp.evaluate(examples, scorer=scorer)
@@ -94,6 +121,12 @@ def results_table(task: str, scores: Dict[str, Dict[str, Dict]], model: str, tra
                 f"{percent(test.get('ents_r'))} | {percent(test.get('ents_f'))} | "
                 f"{'–' if paper is None else f'{paper:.2f}'} |"
             )
+        dev_f = [s["ents_f"] for k, s in scores.items() if k.endswith("-dev") and s.get("ents_f") is not None]
+        labels = next((s["labels"] for s in scores.values() if s.get("labels")), None)
+        if labels:
+            lines[0] = f"Model: `{model}`. F1 in %, per corpus, on {'/'.join(labels)} only (exact character spans)."
+        if dev_f:
+            lines += ["", f"Average dev F1: {100 * sum(dev_f) / len(dev_f):.2f} over {len(dev_f)} corpora."]
     else:
         lines = [
             f"Model: `{model}`, on raw text. In %, per treebank. UPOS F1: words with the gold "
@@ -127,6 +160,7 @@ def main(argv=None) -> None:
     parser.add_argument("--task", choices=sorted(MAIN_SCORE), required=True)
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--limit", type=int, default=0, help="documents per file (0: all)")
+    parser.add_argument("--labels", nargs="*", help="NER: score only these labels (e.g. PER ORG LOC)")
     args = parser.parse_args(argv)
     if args.gpu_id >= 0:
         spacy.require_gpu(args.gpu_id)
@@ -139,7 +173,7 @@ def main(argv=None) -> None:
     key, name = MAIN_SCORE[args.task]
     for path in files:
         run = path.name[: -len(".spacy")]
-        scores[run] = evaluate_file(nlp, path, args.limit, args.task)
+        scores[run] = evaluate_file(nlp, path, args.limit, args.task, args.labels)
         srsly.write_json(args.output_dir / f"{run}.json", scores[run])
         print(
             f"{run}: {name} {percent(scores[run].get(key))} ({scores[run]['n_words']} words, "

@@ -27,7 +27,14 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     parts = []
     for path in args.tables:
-        title = "NER (CoNLL)" if "ner" in path.parts[-2] else "POS (Universal Dependencies)"
+        folder = path.parts[-2]
+        title = (
+            "NER (Universal NER dev, PER/ORG/LOC)"
+            if folder.endswith("_uner")
+            else "NER (CoNLL: spaced tokens, natural text, one document per sentence)"
+            if "ner" in folder
+            else "POS (Universal Dependencies)"
+        )
         parts.append(f"#### {title}\n\n{path.read_text(encoding='utf8').strip()}\n")
     args.readme.write_text(insert(args.readme.read_text(encoding="utf8"), "\n".join(parts)), encoding="utf8")
     print(f"updated {args.readme}")

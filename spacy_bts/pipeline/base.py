@@ -106,6 +106,10 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         """Character ranges of an annotated doc whose annotation is missing (no target)."""
         return []
 
+    def _unannotated_labels(self, doc: Doc) -> Sequence[str]:
+        """Labels an annotated doc does not annotate: unknown there, neither present nor absent."""
+        return ()
+
     def _validate_labels(self, labels: Sequence[str]) -> None:
         pass
 
@@ -235,7 +239,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         def read_gold(doc: Doc):
             if not self._is_annotated(doc):
                 return None
-            return (*self._gold_char_spans(doc), self._unknown_char_spans(doc))
+            return (*self._gold_char_spans(doc), self._unknown_char_spans(doc), self._unannotated_labels(doc))
 
         return training_batch(self.head, examples, label_ids, read_gold, self._describe_doc, rng, self._task_annotation)
 

@@ -32,6 +32,7 @@ WHITESPACE_ONLY = "whitespace-only spans"
 TRIMMED = "spans with leading/trailing whitespace (trimmed)"
 UNKNOWN_LABEL = "spans with labels unseen at initialize"
 OVERLAPPING = "overlapping spans"
+UNANNOTATED_LABELS = "documents with unannotated labels the head cannot leave unknown"
 TOO_LONG = "spans longer than the segment"
 UNANNOTATED = "documents without annotation"
 
@@ -121,8 +122,9 @@ def drop_overlapping(spans: List[Tuple[int, int, str]]):
     return kept, dropped
 
 
-# A component's gold in one reference doc: (starts, ends, labels, unknown char ranges), None if unannotated.
-GoldReader = Callable[[Doc], Optional[Tuple[List[int], List[int], List[str], List[Tuple[int, int]]]]]
+# A component's gold in one reference doc: (starts, ends, labels, unknown char ranges, labels the doc
+# does not annotate), None if unannotated.
+GoldReader = Callable[[Doc], Optional[Tuple[List[int], List[int], List[str], List[Tuple[int, int]], Sequence[str]]]]
 
 
 def training_batch(
@@ -152,7 +154,7 @@ def training_batch(
         if gold_spans is None:
             note(UNANNOTATED, doc, f"no {task_annotation} annotation; skipped")
             continue
-        starts, ends, labels, unknown = gold_spans
+        starts, ends, labels, unknown, unannotated_labels = gold_spans
         gold = check_gold_spans(doc.text, starts, ends, labels, label_ids)
         for fault in gold.faults:
             note(fault.kind, doc, fault.describe(doc.text))
@@ -169,7 +171,14 @@ def training_batch(
                 f"{b_ends[j] - b_starts[j]} bytes > segment_length={longest}; skipped",
             )
         known = known_bytes(text, unknown)
-        batches.append(head.document_batch(text.as_array(), b_starts[fits], b_ends[fits], ids[fits], rng, known=known))
+        extra = {}
+        open_ids = sorted(label_ids[name] for name in set(unannotated_labels) if name in label_ids)
+        if open_ids and getattr(head, "leaves_labels_unknown", False):
+            extra["unannotated"] = open_ids
+        elif open_ids:
+            note(UNANNOTATED_LABELS, doc, f"labels {sorted(unannotated_labels)} learned as absent")
+        batch = head.document_batch(text.as_array(), b_starts[fits], b_ends[fits], ids[fits], rng, known=known, **extra)
+        batches.append(batch)
     return head.concat(batches), found, first
 
 

@@ -115,6 +115,11 @@ class ByteToSpanNER(ByteToSpanPipe):
             return []
         return [(t.idx, t.idx + len(t.text_with_ws)) for t in doc if t.ent_iob == 0]
 
+    def _unannotated_labels(self, doc: Doc):
+        # Declared on the gold span group: attrs["unannotated_labels"] (e.g. a corpus without MISC).
+        key = self.cfg["spans_key"]
+        return tuple(doc.spans[key].attrs.get("unannotated_labels", ())) if key in doc.spans else ()
+
     def set_annotations(self, docs: Iterable[Doc], predictions: Sequence[CharSpans]) -> None:
         """Write predicted spans to ``doc.spans`` and a non-overlapping subset to ``doc.ents``.
 

@@ -27,12 +27,28 @@ def score_ner(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
     """spaCy's ``get_ner_prf`` (``ents_p/r/f``, ``ents_per_type``) on exact character offsets.
 
     As in spaCy, references without entity annotation are not scored, nor
-    predictions over reference tokens with missing annotation.
+    predictions over reference tokens with missing annotation, nor predictions
+    of labels the reference does not annotate (a span group's
+    ``attrs["unannotated_labels"]``).
     """
-    scores = get_ner_prf([_reference_cut_at_predictions(eg) for eg in examples])
+    scores = get_ner_prf([_reference_cut_at_predictions(_without_unannotated(eg)) for eg in examples])
     if scores["ents_per_type"] is not None:
         scores["ents_per_type"] = dict(sorted(scores["ents_per_type"].items()))
     return scores
+
+
+def unannotated_labels(doc: Doc) -> Set[str]:
+    """Labels the doc's gold span groups declare unannotated (``attrs["unannotated_labels"]``)."""
+    return {label for group in doc.spans.values() for label in group.attrs.get("unannotated_labels", ())}
+
+
+def _without_unannotated(example: Example) -> Example:
+    unknown = unannotated_labels(example.reference)
+    if not unknown or not any(e.label_ in unknown for e in example.predicted.ents):
+        return example
+    predicted = example.predicted.copy()
+    predicted.ents = [e for e in predicted.ents if e.label_ not in unknown]
+    return Example(predicted, example.reference)
 
 
 def _reference_cut_at_predictions(example: Example) -> Example:

@@ -56,3 +56,29 @@ def test_bts_pos_key_finds_the_component():
     assert bts_pos_key(nlp) is None
     nlp.add_pipe("bts_pos", config={"model": SMALL_MODEL, "spans_key": "words"})
     assert bts_pos_key(nlp) == "words"
+
+
+@Language.component("test_fixed_entities")
+def fixed_entities(doc):
+    # "Ana" as PER, "Nordic Cup" as MISC and "Oslo" as ORG (wrong: it is a LOC).
+    from spacy.tokens import Span
+
+    doc.ents = [Span(doc, 0, 1, "PER"), Span(doc, 3, 5, "MISC"), Span(doc, 6, 7, "ORG")]
+    return doc
+
+
+def test_ner_scored_on_chosen_labels_only(tmp_path):
+    from spacy.tokens import Doc, Span
+
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("test_fixed_entities")
+    gold = Doc(nlp.vocab, words=["Ana", "saw", "the", "Nordic", "Cup", "in", "Oslo", "."])
+    gold.ents = [Span(gold, 0, 1, "PER"), Span(gold, 6, 7, "LOC")]
+    DocBin(docs=[gold]).to_disk(tmp_path / "xx-dev.spacy")
+    every = evaluate_file(nlp, tmp_path / "xx-dev.spacy", task="ner", labels=["PER", "ORG", "LOC", "MISC"])
+    assert every["ents_p"] == pytest.approx(1 / 3)
+    chosen = evaluate_file(nlp, tmp_path / "xx-dev.spacy", task="ner", labels=["PER", "ORG", "LOC"])
+    assert chosen["ents_p"] == chosen["ents_r"] == pytest.approx(1 / 2)  # the MISC prediction left out
+    assert chosen["labels"] == ["LOC", "ORG", "PER"] and chosen["n_docs"] == 1
+    table = evaluation.results_table("ner", {"xx-dev": chosen}, "m")
+    assert "on LOC/ORG/PER only" in table and "Average dev F1: 50.00 over 1 corpora." in table

@@ -6,6 +6,7 @@ from spacy.vocab import Vocab
 # The workflow's scripts (scripts/*.py), outside the package.
 corpora = load_script("corpora")
 corpora_main, ner_docs, pos_docs, read_text = corpora.main, corpora.ner_docs, corpora.pos_docs, corpora.read_text
+conll_forms, sentence_docs, uner_docs = corpora.conll_forms, corpora.sentence_docs, corpora.uner_docs
 results_table = load_script("evaluate").results_table
 insert = load_script("report").insert
 
@@ -165,4 +166,6 @@ def test_scripts_run_as_files_outside_the_package(tmp_path):
         result = subprocess.run([sys.executable, *command], cwd=root, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
     assert len(DocBin().from_disk(tmp_path / "nl.spacy")) == 2
-    assert "#### NER (CoNLL)\n\n| en | 1 |" in readme.read_text(encoding="utf8")
+    assert "#### NER (CoNLL: spaced tokens, natural text, one document per sentence)\n\n| en | 1 |" in readme.read_text(
+        encoding="utf8"
+    )

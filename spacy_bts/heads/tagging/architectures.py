@@ -40,19 +40,31 @@ DEFAULT_TAGGER_MODEL = Config().from_str(DEFAULT_TAGGER_CONFIG)["model"]
 
 @dataclass
 class TagBatch:
-    """Segments of ``k`` bytes (PAD-filled) and optional per-byte tag targets."""
+    """Segments of ``k`` bytes (PAD-filled) and optional per-byte tag targets.
+
+    ``open_labels``: per byte, a bit mask of labels whose spans may also cover a
+    byte whose target is O (labels its document does not annotate); None: none.
+    """
 
     inputs: numpy.ndarray  # (n_segments, k) int64
     targets: Optional[numpy.ndarray] = None  # (n_segments, k) int64, IGNORE_TAG where unknown
+    open_labels: Optional[numpy.ndarray] = None  # (n_segments, k) int64 bit masks
 
     def __len__(self) -> int:
         return self.inputs.shape[0]
 
     def select(self, index) -> "TagBatch":
-        return TagBatch(self.inputs[index], None if self.targets is None else self.targets[index])
+        return TagBatch(self.inputs[index], _rows(self.targets, index), _rows(self.open_labels, index))
 
     def torch_args(self):
-        return (self.inputs,), ({} if self.targets is None else {"targets": self.targets})
+        kwargs = {} if self.targets is None else {"targets": self.targets}
+        if self.open_labels is not None:
+            kwargs["open_labels"] = self.open_labels
+        return (self.inputs,), kwargs
+
+
+def _rows(array: Optional[numpy.ndarray], index) -> Optional[numpy.ndarray]:
+    return None if array is None else array[index]
 
 
 @registry.architectures("spacy-bts.ByteTagger.v2")

@@ -40,6 +40,7 @@ def training_offsets(n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy
 class TaggingHead:
     name = "tagging"
     max_span_bytes = None  # any length
+    leaves_labels_unknown = True  # document_batch(unannotated=...)
     precisions = ("int8", "bfloat16")
 
     def __init__(self, model: Model, n_labels: int, cfg: Dict, training_windows=None) -> None:
@@ -76,21 +77,33 @@ class TaggingHead:
             f"segment_length {a['segment_length']}/{a['inference_segment_length']}"
         )
 
-    def document_batch(self, data, starts, ends, labels, rng, known=None) -> TagBatch:
+    def document_batch(self, data, starts, ends, labels, rng, known=None, unannotated=()) -> TagBatch:
+        """``unannotated``: ids of labels the document does not annotate; its O bytes
+        may be inside their spans (the loss sums over those tags)."""
         k = self.k
         tags = spans_to_tags(len(data), starts, ends, labels, self.n_labels)
         if known is not None:
             tags[~known] = IGNORE_TAG  # missing annotation: no target
         offsets = training_offsets(len(data), k, rng)
-        return TagBatch(_tiles(data, offsets, k, PAD), _tiles(tags, offsets, k, IGNORE_TAG))
+        batch = TagBatch(_tiles(data, offsets, k, PAD), _tiles(tags, offsets, k, IGNORE_TAG))
+        if len(unannotated):
+            mask = sum(1 << int(label) for label in set(unannotated))
+            batch.open_labels = numpy.where(batch.targets == 0, mask, 0).astype(numpy.int64)
+        return batch
 
     def concat(self, batches: Sequence[TagBatch]) -> TagBatch:
         if not batches:
             empty = numpy.zeros((0, self.k), dtype=numpy.int64)
             return TagBatch(empty, empty.copy())
+        open_labels = None
+        if any(b.open_labels is not None for b in batches):
+            open_labels = numpy.concatenate(
+                [numpy.zeros_like(b.targets) if b.open_labels is None else b.open_labels for b in batches]
+            )
         return TagBatch(
             numpy.concatenate([b.inputs for b in batches]),
             numpy.concatenate([b.targets for b in batches]),
+            open_labels,
         )
 
     def predict(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:

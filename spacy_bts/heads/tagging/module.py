@@ -27,20 +27,38 @@ class ByteTaggerModule(nn.Module):
         self.dropout.p = rate
         self.encoder.set_dropout(rate)
 
-    def forward(self, inputs: torch.Tensor, targets: Optional[torch.Tensor] = None):
-        """Mean per-byte loss given ``targets`` (IGNORE_TAG where unknown), else log-probs."""
+    def forward(
+        self, inputs: torch.Tensor, targets: Optional[torch.Tensor] = None, open_labels: Optional[torch.Tensor] = None
+    ):
+        """Mean per-byte loss given ``targets`` (IGNORE_TAG where unknown), else log-probs.
+
+        ``open_labels``: per-byte bit masks of labels whose tags are also right
+        (unannotated labels): the loss is that of the set of allowed tags.
+        """
         if targets is None:
             return self.log_probs(inputs)
         if self.training:
             inputs = drop_bytes(inputs, self.byte_dropout)
-        logits = self.output(self.dropout(self.encoder(inputs)))
-        total = F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]).float(),
-            targets.reshape(-1),
-            ignore_index=IGNORE_TAG,
-            reduction="sum",
-        )
-        return total / (targets != IGNORE_TAG).sum().clamp(min=1)
+        logits = self.output(self.dropout(self.encoder(inputs))).float()
+        logits, targets = logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+        n_known = (targets != IGNORE_TAG).sum().clamp(min=1)
+        if open_labels is None:
+            return F.cross_entropy(logits, targets, ignore_index=IGNORE_TAG, reduction="sum") / n_known
+        allowed = self._allowed_tags(targets, open_labels.reshape(-1), logits.shape[-1])
+        log_probs = torch.log_softmax(logits, dim=-1)
+        right = torch.logsumexp(log_probs.masked_fill(~allowed, float("-inf")), dim=-1)
+        return -right[targets != IGNORE_TAG].sum() / n_known
+
+    @staticmethod
+    def _allowed_tags(targets: torch.Tensor, open_labels: torch.Tensor, n_tags: int) -> torch.Tensor:
+        """(bytes, tags): the target tag, and every tag of a byte's open labels."""
+        known = targets != IGNORE_TAG
+        allowed = F.one_hot(targets.clamp(min=0), n_tags).bool() & known[:, None]
+        n_labels = (n_tags - 1) // 4
+        tag_label = torch.arange(n_tags, device=targets.device).sub(1).remainder(max(n_labels, 1))
+        is_open = (open_labels[:, None] >> tag_label[None, :]) & 1 == 1
+        is_open[:, 0] = False  # O itself is the target
+        return allowed | (is_open & known[:, None])
 
     @torch.inference_mode()
     def log_probs(self, inputs: torch.Tensor) -> torch.Tensor:
