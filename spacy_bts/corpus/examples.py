@@ -43,29 +43,33 @@ CharSpan = Tuple[int, int, str]
 
 
 def example_from_spans(
-    nlp: Language, text: str, spans: Sequence[Any], *, task: str = "ner", spans_key: Optional[str] = None
-) -> Example:
+    nlp: Language, text: str, spans: Sequence[Any], *, task: str = "ner", spans_key: Optional[str] = None,
+    unannotated_labels: Sequence[str] = (),
+) -> Example:  # fmt: skip
     """An Example for ``nlp.initialize`` / ``nlp.update`` that keeps every span.
 
     The predicted Doc is ``nlp.make_doc(text)``, the reference Doc
-    ``reference_doc(nlp, text, spans, task=task, spans_key=spans_key)``.
+    ``reference_doc(nlp, text, spans, ...)`` with the same settings.
     ``spans``: ``(start, end, label)`` triples or ``{"start", "end", "label"}``
     objects in character offsets of ``text``.
     """
     predicted = nlp.make_doc(text)
-    return Example(predicted, _reference(nlp, predicted, spans, task, spans_key))
+    return Example(predicted, _reference(nlp, predicted, spans, task, spans_key, unannotated_labels))
 
 
 def reference_doc(
-    nlp: Language, text: str, spans: Sequence[Any], *, task: str = "ner", spans_key: Optional[str] = None
-) -> Doc:
+    nlp: Language, text: str, spans: Sequence[Any], *, task: str = "ner", spans_key: Optional[str] = None,
+    unannotated_labels: Sequence[str] = (),
+) -> Doc:  # fmt: skip
     """A Doc of ``text`` whose tokens are cut at every span boundary, annotated with the spans.
 
     ``task="ner"`` sets entities, ``task="pos"`` words with UPOS tags (see the
     module docstring). ``spans_key`` (default: the component's, ``bts_ner``)
-    holds overlapping entities. Raises ValueError for spans a Doc cannot hold.
+    holds overlapping entities. ``unannotated_labels`` (NER): labels the text
+    is not annotated for, unknown rather than absent (stored on the
+    ``spans_key`` group). Raises ValueError for spans a Doc cannot hold.
     """
-    return _reference(nlp, nlp.make_doc(text), spans, task, spans_key)
+    return _reference(nlp, nlp.make_doc(text), spans, task, spans_key, unannotated_labels)
 
 
 def parse_spans(text: str, spans: Sequence[Any]) -> List[CharSpan]:
@@ -94,9 +98,16 @@ def _parse_span(text: str, span: Any) -> CharSpan:
     return int(start), int(end), label
 
 
-def _reference(nlp: Language, predicted: Doc, spans: Sequence[Any], task: str, spans_key: Optional[str]) -> Doc:
+def _reference(
+    nlp: Language, predicted: Doc, spans: Sequence[Any], task: str, spans_key: Optional[str],
+    unannotated_labels: Sequence[str] = (),
+) -> Doc:  # fmt: skip
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, not {task!r}")
+    if unannotated_labels and task != "ner":
+        raise ValueError(f"unannotated_labels are for task 'ner', not {task!r}")
+    if isinstance(unannotated_labels, str) or not all(isinstance(x, str) and x for x in unannotated_labels):
+        raise ValueError(f"unannotated_labels must be a list of labels, not {unannotated_labels!r}")
     text = predicted.text
     parsed = parse_spans(text, spans)
     if task == "pos":
@@ -110,7 +121,7 @@ def _reference(nlp: Language, predicted: Doc, spans: Sequence[Any], task: str, s
     trailing = {t.idx + len(t.text) for t in predicted if t.whitespace_}
     doc = _cut_doc(nlp, text, cuts | span_starts | span_ends, trailing, span_starts, span_ends)
     if task == "ner":
-        _set_entities(doc, parsed, spans_key or DEFAULT_SPANS_KEYS["ner"])
+        _set_entities(doc, parsed, spans_key or DEFAULT_SPANS_KEYS["ner"], unannotated_labels)
     else:
         for start, end, tag in parsed:
             span = doc.char_span(start, end)
@@ -152,14 +163,15 @@ def _cut_doc(nlp: Language, text: str, cuts: Set[int], trailing: Set[int], start
     return doc
 
 
-def _set_entities(doc: Doc, entities: List[CharSpan], spans_key: str) -> None:
+def _set_entities(doc: Doc, entities: List[CharSpan], spans_key: str, unannotated_labels: Sequence[str]) -> None:
     def spans(chosen: List[CharSpan]):
         return [doc.char_span(start, end, label=label) for start, end, label in chosen]
 
     # bts_ner's own rule for overlapping gold spans picks those that go into doc.ents.
     kept, dropped = drop_overlapping(entities)
-    if dropped:
-        doc.spans[spans_key] = SpanGroup(doc, name=spans_key, spans=spans(entities))
+    if dropped or unannotated_labels:
+        attrs = {"unannotated_labels": sorted(set(unannotated_labels))} if unannotated_labels else {}
+        doc.spans[spans_key] = SpanGroup(doc, name=spans_key, attrs=attrs, spans=spans(entities))
     doc.ents = spans(kept)
 
 

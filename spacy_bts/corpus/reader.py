@@ -6,7 +6,9 @@ One JSON object per line, the shape annotation tools export::
 
 The spans are under ``"spans"`` or ``"entities"``, each an object with
 ``start``, ``end`` and ``label`` (other keys, e.g. token offsets, are ignored)
-or a ``[start, end, label]`` triple, in character offsets. Each record becomes
+or a ``[start, end, label]`` triple, in character offsets. An optional
+``"unannotated_labels"`` list names labels the record is not annotated for
+(unknown there, not absent: e.g. a corpus without MISC). Each record becomes
 an Example as ``examples.example_from_spans`` builds it, so no span is lost to
 the tokenizer. A bad line (not UTF-8, not JSON, no text, no span list, a span
 the Doc cannot hold) is a ValueError naming the file and line; blank lines and
@@ -75,18 +77,20 @@ class JsonlSpansCorpus:
             raise ValueError(f"spacy-bts.JsonlSpans.v1: {self.path} does not exist")
         return [self.path]
 
-    def records(self) -> Iterator[Tuple[str, str, list]]:
-        """``(file:line, text, spans)`` of each record, in file order."""
+    def records(self) -> Iterator[Tuple[str, str, list, list]]:
+        """``(file:line, text, spans, unannotated labels)`` of each record, in file order."""
         for path in self.files():
             yield from read_records(path)
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         n = 0
-        for source, text, spans in self.records():
+        for source, text, spans, unannotated in self.records():
             if not text or (self.max_length and len(text) > self.max_length):
                 continue
             try:
-                example = example_from_spans(nlp, text, spans, task=self.task, spans_key=self.spans_key)
+                example = example_from_spans(
+                    nlp, text, spans, task=self.task, spans_key=self.spans_key, unannotated_labels=unannotated
+                )
             except ValueError as err:
                 raise ValueError(f"{source}: {err}") from err
             for eg in self.augmenter(nlp, example) if self.augmenter else (example,):
@@ -96,8 +100,8 @@ class JsonlSpansCorpus:
                 return
 
 
-def read_records(path: Path) -> Iterator[Tuple[str, str, list]]:
-    """``(file:line, text, spans)`` of each non-blank line of a JSONL file (spans not yet checked)."""
+def read_records(path: Path) -> Iterator[Tuple[str, str, list, list]]:
+    """``(file:line, text, spans, unannotated labels)`` of each non-blank line (spans not yet checked)."""
     with open(path, "rb") as file:
         for number, raw in enumerate(file, start=1):
             source = f"{path}:{number}"
@@ -110,8 +114,8 @@ def read_records(path: Path) -> Iterator[Tuple[str, str, list]]:
             yield (source, *parse_record(line, source))
 
 
-def parse_record(line: str, source: str) -> Tuple[str, list]:
-    """The text and the span list of one JSONL line."""
+def parse_record(line: str, source: str) -> Tuple[str, list, list]:
+    """The text, the span list and the unannotated labels of one JSONL line."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as err:
@@ -128,4 +132,7 @@ def parse_record(line: str, source: str) -> Tuple[str, list]:
     spans = record[keys[0]]
     if not isinstance(spans, list):
         raise ValueError(f"{source}: '{keys[0]}' must be a list, not {type(spans).__name__}")
-    return text, spans
+    unannotated = record.get("unannotated_labels", [])
+    if not isinstance(unannotated, list) or not all(isinstance(label, str) and label for label in unannotated):
+        raise ValueError(f"{source}: 'unannotated_labels' must be a list of labels, not {unannotated!r}")
+    return text, spans, unannotated

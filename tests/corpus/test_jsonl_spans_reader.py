@@ -47,6 +47,16 @@ def test_reader_accepts_each_shape(tmp_path, record):
     assert example.predicted.text == TEXT and len(example.predicted.ents) == 0
 
 
+def test_reader_keeps_the_labels_a_record_does_not_annotate(tmp_path):
+    record = {"text": TEXT, "spans": [[5, 7, "PER"]], "unannotated_labels": ["LOC", "MISC"]}
+    path = write_lines(tmp_path / "data.jsonl", json.dumps(record, ensure_ascii=False))
+    (example,) = read(path)
+    assert ents(example.reference) == [(5, 7, "PER")]
+    assert example.reference.spans["bts_ner"].attrs["unannotated_labels"] == ["LOC", "MISC"]
+    (plain,) = read(write_lines(tmp_path / "plain.jsonl", json.dumps({"text": TEXT, "spans": GOLD})))
+    assert "bts_ner" not in plain.reference.spans
+
+
 def test_reader_skips_blank_lines_and_empty_texts_and_reads_directories(tmp_path):
     line = json.dumps({"text": TEXT, "entities": GOLD}, ensure_ascii=False)
     write_lines(tmp_path / "a.jsonl", "\ufeff" + line, "", json.dumps({"text": "", "spans": []}), line)
@@ -77,6 +87,8 @@ def test_reader_reads_pos_words(tmp_path):
         ('{"text": "abc", "spans": {"start": 0}}', "'spans' must be a list, not dict"),
         ('{"text": "abc", "spans": [[0, 4, "LOC"]]}', "span [0, 4, 'LOC']: not a non-empty range"),
         ('{"text": "abc", "entities": [[0, 1]]}', "expected [start, end, label]"),
+        ('{"text": "abc", "spans": [], "unannotated_labels": "MISC"}', "'unannotated_labels' must be a list"),
+        ('{"text": "abc", "spans": [], "unannotated_labels": [""]}', "must be a list of labels"),
     ],
 )
 def test_bad_lines_name_file_and_line(tmp_path, bad, message):
