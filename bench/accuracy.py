@@ -22,6 +22,36 @@ def read(directory: Path, run: str, key: str):
     return "–" if value is None else f"{100 * value:.2f}"
 
 
+UNER_TREEBANKS = ("zh_gsd", "zh_gsdsimp", "hr_set", "da_ddt", "pt_bosque", "sr_set", "sk_snk", "sv_talbanken")
+CONLL_FORMS = (("spaced", ""), ("natural", "_natural"), ("spaced, one doc a sentence", "_sents"),
+               ("natural, one doc a sentence", "_natural_sents"))  # fmt: skip
+
+
+def natural_text_tables(m: Path) -> None:
+    """CoNLL test F1 in every form and Universal NER dev F1 (PER/ORG/LOC): the ten-corpus BTS,
+    spaCy's CNN on the same corpora, and BTS trained on CoNLL alone."""
+    systems = [("BTS", "ner", "ner_uner"), ("spaCy CNN", "ner_baseline", "ner_baseline_uner"),
+               ("BTS CoNLL only", "ner_conll", "ner_conll_uner")]  # fmt: skip
+    print("| CoNLL test | " + " | ".join(name for name, _, _ in systems) + " |")
+    print("| --- " * (len(systems) + 1) + "|")
+    for lang in ("en", "es", "nl"):
+        for form, suffix in CONLL_FORMS:
+            cells = [read(m / run, f"{lang}{suffix}-test", "ents_f") for _, run, _ in systems]
+            print(f"| {lang}, {form} | " + " | ".join(cells) + " |")
+    print()
+    print("| Universal NER dev (PER/ORG/LOC) | " + " | ".join(name for name, _, _ in systems) + " |")
+    print("| --- " * (len(systems) + 1) + "|")
+    totals = {name: [] for name, _, _ in systems}
+    for treebank in UNER_TREEBANKS:
+        cells = [read(m / uner, f"{treebank}-dev", "ents_f") for _, _, uner in systems]
+        for (name, _, _), cell in zip(systems, cells):
+            if cell != "–":
+                totals[name].append(float(cell))
+        print(f"| {treebank} | " + " | ".join(cells) + " |")
+    averages = [f"{sum(v) / len(v):.2f}" if len(v) == len(UNER_TREEBANKS) else "–" for v in totals.values()]
+    print("| average | " + " | ".join(averages) + " |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--metrics", type=Path, default=Path("metrics"))
@@ -37,6 +67,8 @@ def main(argv=None) -> None:
     for lang in ("en", "de", "es", "nl"):
         cells = [read(m / run, f"{lang}-{split}", "ents_f") for _, run in systems for split in ("dev", "test")]
         print(f"| {lang} | " + " | ".join(cells) + f" | {PAPER_NER_TEST_F1[lang]:.2f} |")
+    print()
+    natural_text_tables(m)
     print()
     # Raw text: each system finds the words itself. UPOS F1 = exact (word span, tag).
     columns = [("UPOS F1", "pos_span_f"), ("word-seg F1", "word_seg_f"), ("POS acc", "pos_acc")]

@@ -43,8 +43,12 @@ def test_workflow_all_on_tiny_budget(tmp_path):
     assert "doesn't match" not in log
     project("run", "all", ".", *TINY, cwd=work)
     table = (work / "metrics" / "ner" / "results.md").read_text()
-    for lang in ("en", "es", "nl"):
+    for lang in ("en", "es", "nl", "en_natural", "nl_natural_sents", "es_sents"):
         assert f"| {lang} |" in table
+    uner = (work / "metrics" / "ner_uner" / "results.md").read_text()
+    assert "on LOC/ORG/PER only" in uner
+    for treebank in ("zh_gsd", "zh_gsdsimp", "hr_set", "da_ddt", "pt_bosque", "sr_set", "sk_snk", "sv_talbanken"):
+        assert f"| {treebank} |" in uner
     scores = json.loads((work / "metrics" / "ner" / "en-test.json").read_text())
     assert "ents_f" in scores
     assert "| fr_sequoia |" in (work / "metrics" / "pos" / "results.md").read_text()
