@@ -51,9 +51,11 @@ from spacy.tokens import Doc, DocBin
 from spacy.training.converters import conll_ner_to_docs, conllu_to_docs
 from spacy.vocab import Vocab
 
+from spacy_bts.corpus.examples import DEFAULT_SPANS_KEYS
+
 DOC_DELIMITER = "-DOCSTART- -X- O O"
 # bts_ner's default spans_key: a gold span group there is what it learns from.
-GOLD_SPANS_KEY = "bts_ner"
+GOLD_SPANS_KEY = DEFAULT_SPANS_KEYS["ner"]
 # Universal NER's OTH is what CoNLL calls MISC.
 UNER_LABELS = {"OTH": "MISC"}
 FORMS = ("spaced", "natural", "mixed")
@@ -104,11 +106,19 @@ def with_spaces(doc: Doc, spaces: Sequence[bool]) -> Doc:
     return Doc(doc.vocab, words=[t.text for t in doc], spaces=list(spaces), sent_starts=starts, ents=iob)
 
 
+def without_trailing_space(doc: Doc) -> Doc:
+    return with_spaces(doc, [bool(t.whitespace_) for t in doc][:-1] + [False])
+
+
+def sentences(doc: Doc) -> List:
+    """The doc's sentences; the whole doc where none are marked."""
+    return list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+
+
 def natural_doc(doc: Doc, detokenizer) -> Doc:
     """The document as written: sentences detokenized, one space between them, none at the end."""
-    sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
     spaces: List[bool] = []
-    for sent in sents:
+    for sent in sentences(doc):
         spaces += natural_spaces([t.text for t in sent], detokenizer)
         spaces[-1] = True
     spaces[-1] = False
@@ -117,11 +127,7 @@ def natural_doc(doc: Doc, detokenizer) -> Doc:
 
 def sentence_docs(doc: Doc) -> List[Doc]:
     """One document per sentence, without the space that followed it."""
-    out = []
-    for sent in doc.sents if doc.has_annotation("SENT_START") else [doc[:]]:
-        sent_doc = sent.as_doc()
-        out.append(with_spaces(sent_doc, [bool(t.whitespace_) for t in sent_doc][:-1] + [False]))
-    return out
+    return [without_trailing_space(sent.as_doc()) for sent in sentences(doc)]
 
 
 def conll_forms(docs: List[Doc], form: str, lang: str, seed: int = 0) -> List[Doc]:
@@ -193,7 +199,7 @@ def uner_docs(
     for i in range(0, len(sents), sents_per_doc):
         doc = Doc.from_docs(sents[i : i + sents_per_doc], ensure_whitespace=not no_spaces)
         if doc.text.endswith(" "):
-            doc = with_spaces(doc, [bool(t.whitespace_) for t in doc][:-1] + [False])
+            doc = without_trailing_space(doc)
         doc.spans[GOLD_SPANS_KEY] = list(doc.ents)
         doc.spans[GOLD_SPANS_KEY].attrs["unannotated_labels"] = sorted(unannotated_labels)
         docs.append(doc)

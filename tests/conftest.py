@@ -69,11 +69,11 @@ def initialized(factory, head="tagging", **config):
     return nlp, pipe, examples
 
 
-def tagger_ner_pipe(**config):
-    """An initialized bts_ner (small tagger) with the labels LOC and PER, untrained."""
+def tagger_ner_pipe(labels=("LOC", "PER"), **config):
+    """An initialized bts_ner (small tagger unless ``model`` is given) with ``labels``, untrained."""
     nlp = spacy.blank("xx")
     pipe = nlp.add_pipe("bts_ner", config={"model": SMALL_TAGGER, **config})
-    for label in ("LOC", "PER"):
+    for label in labels:
         pipe.add_label(label)
     nlp.initialize()
     return nlp, pipe

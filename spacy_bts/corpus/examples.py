@@ -72,6 +72,12 @@ def reference_doc(
     return _reference(nlp, nlp.make_doc(text), spans, task, spans_key, unannotated_labels)
 
 
+def check_unannotated_labels(labels: Any) -> None:
+    """Raise a ValueError unless ``labels`` is a list (or tuple) of non-empty strings."""
+    if not isinstance(labels, (list, tuple)) or not all(isinstance(label, str) and label for label in labels):
+        raise ValueError(f"'unannotated_labels' must be a list of labels, not {labels!r}")
+
+
 def parse_spans(text: str, spans: Sequence[Any]) -> List[CharSpan]:
     """``(start, end, label)`` of each span, checked to lie inside ``text``."""
     if isinstance(spans, (str, bytes, Mapping)) or not isinstance(spans, Sequence):
@@ -106,8 +112,7 @@ def _reference(
         raise ValueError(f"task must be one of {TASKS}, not {task!r}")
     if unannotated_labels and task != "ner":
         raise ValueError(f"unannotated_labels are for task 'ner', not {task!r}")
-    if isinstance(unannotated_labels, str) or not all(isinstance(x, str) and x for x in unannotated_labels):
-        raise ValueError(f"unannotated_labels must be a list of labels, not {unannotated_labels!r}")
+    check_unannotated_labels(unannotated_labels)
     text = predicted.text
     parsed = parse_spans(text, spans)
     if task == "pos":

@@ -23,7 +23,7 @@ from spacy.language import Language
 from spacy.training import Example
 from spacy.util import registry
 
-from .examples import TASKS, example_from_spans
+from .examples import TASKS, check_unannotated_labels, example_from_spans
 
 SPAN_KEYS = ("spans", "entities")
 
@@ -133,6 +133,8 @@ def parse_record(line: str, source: str) -> Tuple[str, list, list]:
     if not isinstance(spans, list):
         raise ValueError(f"{source}: '{keys[0]}' must be a list, not {type(spans).__name__}")
     unannotated = record.get("unannotated_labels", [])
-    if not isinstance(unannotated, list) or not all(isinstance(label, str) and label for label in unannotated):
-        raise ValueError(f"{source}: 'unannotated_labels' must be a list of labels, not {unannotated!r}")
+    try:
+        check_unannotated_labels(unannotated)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
     return text, spans, unannotated

@@ -5,7 +5,7 @@ import numpy
 import pytest
 import spacy
 import torch
-from conftest import SMALL_MODEL, SMALL_TAGGER, caught
+from conftest import SMALL_MODEL, SMALL_TAGGER, caught, tagger_ner_pipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from thinc.api import fix_random_seed
@@ -39,11 +39,7 @@ def test_allowed_tags_add_every_tag_of_the_open_labels_to_o_only():
 
 
 def test_batch_marks_o_bytes_of_unannotated_labels():
-    nlp = spacy.blank("xx")
-    ner = nlp.add_pipe("bts_ner", config={"model": SMALL_TAGGER})
-    for label in ("LOC", "MISC", "PER"):
-        ner.add_label(label)
-    nlp.initialize()
+    nlp, ner = tagger_ner_pipe(labels=("LOC", "MISC", "PER"))
     doc = gold_doc(nlp.vocab, [(0, 1, "PER"), (6, 7, "LOC")], unannotated=["MISC", "EVENT"])
     batch = ner.training_batch([Example(nlp.make_doc(doc.text), doc)])
     targets, open_labels = batch.targets, batch.open_labels
@@ -82,11 +78,7 @@ def test_predictions_of_unannotated_labels_are_not_scored():
 
 
 def test_a_head_that_cannot_leave_labels_unknown_says_so():
-    nlp = spacy.blank("xx")
-    ner = nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
-    for label in ("MISC", "PER"):
-        ner.add_label(label)
-    nlp.initialize()
+    nlp, ner = tagger_ner_pipe(labels=("MISC", "PER"), model=SMALL_MODEL)
     doc = gold_doc(nlp.vocab, [(0, 1, "PER")], unannotated=["MISC"])
     _, messages = caught(lambda: ner.training_batch([Example(nlp.make_doc(doc.text), doc)]))
     assert any(gold.UNANNOTATED_LABELS in m and "['MISC'] learned as absent" in m for m in messages), messages
@@ -94,11 +86,7 @@ def test_a_head_that_cannot_leave_labels_unknown_says_so():
 
 @pytest.mark.parametrize("unannotated", [["MISC"], []])
 def test_loss_of_an_o_byte_is_lower_when_its_labels_are_open(unannotated):
-    nlp = spacy.blank("xx")
-    ner = nlp.add_pipe("bts_ner", config={"model": SMALL_TAGGER})
-    for label in ("MISC", "PER"):
-        ner.add_label(label)
-    nlp.initialize()
+    nlp, ner = tagger_ner_pipe(labels=("MISC", "PER"))
     doc = gold_doc(nlp.vocab, [(0, 1, "PER")], unannotated=unannotated)
     closed = gold_doc(nlp.vocab, [(0, 1, "PER")])
     loss = ner.get_loss([Example(nlp.make_doc(doc.text), doc)])[0]
