@@ -10,8 +10,11 @@ and ``training/ner_baseline/model-best``); full mode also measures ``--small``
 are trained briefly: their speed, not their accuracy, is what is measured then.
 
 BTS components run with ``quantize`` set to the factories' default (``"auto"``:
-bfloat16 for the byte tagger on CPUs with AMX) whatever the stored pipeline says;
-full mode adds rows with ``quantize = false`` (float32) and ``true`` (int8).
+bfloat16 for the byte tagger where the CPU computes it natively) whatever the stored
+pipeline says; full mode adds rows with ``quantize = false`` (float32) and ``true``
+(int8), and both pipelines again with oneDNN and ATen limited to AVX2 (``AVX2_LIMIT``).
+Each pipeline's median latency of ``nlp(text)`` on one 50-word document is reported too.
+The CPU's model name and flags are printed with the table.
 
 Inference: ``nlp.pipe`` over the same test texts (>= ``--words`` words of CoNLL en/es/nl
 test), per batch size; one warm-up pass, then ``--repeats`` timed passes, median reported.
@@ -23,6 +26,8 @@ segments/s for BTS). Each pipeline runs in its own process so that its peak RSS
 
 import argparse
 import json
+import os
+import re
 import resource
 import statistics
 import subprocess
@@ -31,6 +36,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 CONLL = "synalp/NER/c0ea07c81ec3512b5047dcd804b0ac2b10a3bdfc/corpus/CoNLL-2003"
@@ -78,6 +84,22 @@ def train_batches(nlp, path, n_batches, words_per_batch=500):
     return batches
 
 
+def latency_ms(nlp, texts, n_words: int, calls: int) -> float:
+    """Median milliseconds of ``nlp(text)`` on one document of the first ``n_words``
+    words of the test texts (their spacing kept)."""
+    text = " ".join(texts)
+    cut = [m.end() for m in re.finditer(r"\S+", text)]
+    text = text[: cut[min(n_words, len(cut)) - 1]]
+    for _ in range(3):
+        nlp(text)
+    seconds = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        nlp(text)
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds) * 1000
+
+
 def child(args) -> None:
     import spacy
     import torch
@@ -87,9 +109,9 @@ def child(args) -> None:
         spacy.require_gpu(args.gpu_id)
     nlp = spacy.load(args.model)
     # Stored pipelines keep the settings they were trained with; measure the given ones.
-    quantize = {"default": "auto", "float32": False, "int8": True}[args.quantize]
+    quantize = {"default": "auto", "float32": False, "int8": True, "bfloat16": "bfloat16"}[args.quantize]
     for _, pipe in nlp.pipeline:
-        if "max_batch_segments" in getattr(pipe, "cfg", {}):
+        if "max_batch_segments" in getattr(pipe, "cfg", {}) and args.max_batch_segments:
             pipe.cfg["max_batch_segments"] = args.max_batch_segments
         if "quantize" in getattr(pipe, "cfg", {}):
             pipe.cfg["quantize"] = quantize
@@ -118,6 +140,11 @@ def child(args) -> None:
             "bytes_per_s": n_bytes / median,
         }
         log(f"  {Path(args.model).parent.name} {args.quantize} batch {batch_size}: {n_words / median:,.0f} words/s")
+    result["latency_ms"] = latency_ms(nlp, texts, args.latency_words, args.latency_calls)
+    log(
+        f"  {Path(args.model).parent.name} {args.quantize} nlp(text), {args.latency_words} words: "
+        f"median {result['latency_ms']:.2f} ms"
+    )
     result["inference_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.train_updates and Path(args.train).exists() and args.quantize == "default":
         batches = train_batches(nlp, args.train, args.train_updates + 2)
@@ -204,7 +231,29 @@ def ensure_pipeline(args, path: str, config: str, steps: int) -> str:
     return str(output / "model-best")
 
 
-def measure(args, model: str, quantize: str = "default") -> dict:
+# Instruction-set limit of the "AVX2" rows: oneDNN (the LSTM) and ATen's kernels.
+AVX2_LIMIT = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+
+
+def cpu_description() -> str:
+    """The CPU's model name and the flags that decide the precision choice."""
+    import platform
+
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    shown = sorted(f for f in flags if f.startswith(("avx512_bf16", "avx512_vnni", "amx", "avx512f", "avx2")))
+    return f"{name} ({', '.join(shown) or 'flags unknown'})"
+
+
+def measure(args, model: str, quantize: str = "default", env: Optional[dict] = None) -> dict:
     cmd = [
         sys.executable,
         __file__,
@@ -231,8 +280,12 @@ def measure(args, model: str, quantize: str = "default") -> dict:
         *args.texts,
         "--quantize",
         quantize,
+        "--latency-words",
+        str(args.latency_words),
+        "--latency-calls",
+        str(args.latency_calls),
     ]
-    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=dict(os.environ, **(env or {})))
     if done.returncode:
         raise SystemExit(f"measuring {model} failed (exit {done.returncode})")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -248,8 +301,9 @@ def table(results: dict) -> str:
     lines = [
         "| pipeline | "
         + " | ".join(f"words/s @ batch {s}" for s in sizes)
-        + " | bytes/s (best) | peak RSS inference | training words/s | training segments/s | peak RSS training |",
-        "| --- " * (len(sizes) + 6) + "|",
+        + " | bytes/s (best) | nlp(text) ms | peak RSS inference | training words/s | training segments/s"
+        + " | peak RSS training |",
+        "| --- " * (len(sizes) + 7) + "|",
     ]
     for name, r in results.items():
         cells = [f"{r['inference'][str(s)]['wps']:,.0f}" if str(s) in r["inference"] else "–" for s in sizes]
@@ -258,7 +312,7 @@ def table(results: dict) -> str:
         lines.append(
             f"| {name} | "
             + " | ".join(cells)
-            + f" | {best(r)[2]:,.0f} | {r['inference_peak_rss_mb']:.0f} MB | "
+            + f" | {best(r)[2]:,.0f} | {r['latency_ms']:.2f} | {r['inference_peak_rss_mb']:.0f} MB | "
             + (f"{train['wps']:,.0f}" if train else "–")
             + " | "
             + (f"{seg:,.0f}" if seg else "–")
@@ -286,8 +340,10 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--train-updates", type=int, default=None)
     parser.add_argument(
-        "--max-batch-segments", type=int, default=128, help="BTS segments per forward pass (the components' default)"
+        "--max-batch-segments", type=int, default=0, help="BTS segments per forward pass (0: the pipeline's own)"
     )
+    parser.add_argument("--latency-words", type=int, default=50, help="words of the nlp(text) latency document")
+    parser.add_argument("--latency-calls", type=int, default=200, help="timed nlp(text) calls")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 (quantize) run")
@@ -295,7 +351,9 @@ def main(argv=None) -> None:
     parser.add_argument("--json-out", type=Path, default=None, help="also write the results here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
-    parser.add_argument("--quantize", default="default", choices=["default", "float32", "int8"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--quantize", default="default", choices=["default", "float32", "int8", "bfloat16"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.batch_sizes is None:
         args.batch_sizes = [64] if args.quick else [16, 64, 256]
@@ -332,9 +390,14 @@ def main(argv=None) -> None:
             results["bts_ner small (2 x 128), quantize = true (int8)"] = measure(args, args.small, quantize="int8")
     elif not args.quick:
         log(f"{args.small} not found (run the 'small' workflow): no small-config rows")
+    if not args.quick and args.gpu_id < 0:
+        log(f"measuring {baseline} and {bts} with oneDNN and ATen limited to AVX2")
+        results["spaCy CNN ner (baseline), AVX2 limit"] = measure(args, baseline, env=AVX2_LIMIT)
+        results["bts_ner, AVX2 limit"] = measure(args, bts, env=AVX2_LIMIT)
     base_size, base_wps, _ = best(results["spaCy CNN ner (baseline)"])
     bts_size, bts_wps, _ = best(results["bts_ner"])
     r = results["bts_ner"]
+    print(f"CPU: {cpu_description()}")
     print(
         f"Texts: {r['docs']} documents, {r['words']:,} words, {r['bytes']:,} bytes; "
         f"{'GPU ' + str(args.gpu_id) if args.gpu_id >= 0 else f'CPU, {args.threads} torch threads'}; "
@@ -349,6 +412,18 @@ def main(argv=None) -> None:
         "baseline_batch_size": base_size,
         "seconds": round(time.perf_counter() - started, 1),
     }
+    smallest = str(min(int(b) for b in r["inference"]))
+    summary[f"ratio_batch_{smallest}"] = round(
+        r["inference"][smallest]["wps"] / results["spaCy CNN ner (baseline)"]["inference"][smallest]["wps"], 3
+    )
+    summary["latency_ms"] = round(r["latency_ms"], 2)
+    summary["baseline_latency_ms"] = round(results["spaCy CNN ner (baseline)"]["latency_ms"], 2)
+    if "bts_ner, AVX2 limit" in results:
+        avx2, avx2_base = results["bts_ner, AVX2 limit"], results["spaCy CNN ner (baseline), AVX2 limit"]
+        largest = str(max(int(b) for b in avx2["inference"]))
+        summary[f"avx2_ratio_batch_{largest}"] = round(
+            avx2["inference"][largest]["wps"] / avx2_base["inference"][largest]["wps"], 3
+        )
     for key, name in (
         ("float32", "bts_ner, quantize = false (float32)"),
         ("int8", "bts_ner, quantize = true (int8)"),

@@ -33,13 +33,17 @@ class ByteSpans(_Spans):
     """Spans of one text in byte offsets, with label ids and probabilities."""
 
 
+@dataclass
 class CharSpans(_Spans):
-    """Spans of one text in character offsets, with label ids and probabilities."""
+    """Spans of one text in character offsets, with label ids and probabilities;
+    ``text``, where known, is that text (``Doc.text`` joins every token's text anew)."""
+
+    text: Optional[str] = None
 
 
 def to_chars(text: ByteText, spans: ByteSpans) -> CharSpans:
     starts, ends = text.bytes_to_chars(spans.starts, spans.ends)
-    return CharSpans(starts, ends, spans.labels, spans.probs)
+    return CharSpans(starts, ends, spans.labels, spans.probs, text.text)
 
 
 def trim_span(text: str, start: int, end: int) -> Tuple[int, int]:
@@ -75,7 +79,7 @@ def kept_spans(text: str, pred: CharSpans, threshold: float) -> CharSpans:
         if key not in best or probs[i] > probs[best[key]]:
             best[key] = i
     index = numpy.asarray(sorted(best.values()), dtype=numpy.int64)
-    return CharSpans(starts[index], ends[index], labels[index], probs[index])
+    return CharSpans(starts[index], ends[index], labels[index], probs[index], text)
 
 
 def stored_spans(doc: Doc, key: Optional[str]) -> List[Tuple[int, int, Optional[float], Span]]:

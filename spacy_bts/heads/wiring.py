@@ -79,7 +79,7 @@ def prediction_copy(model: Model, kind: str) -> Model:
     if device != "cpu":
         raise ValueError(f"{model.name}: {kind} prediction runs on CPU only, the model is on {device}")
     module = COPIES[kind](torch_module(model))
-    return Model(f"{model.name}_{kind}", forward, layers=[_wrap(module)], attrs=dict(model.attrs))
+    return Model(f"{model.name}_{kind}", forward, layers=[_wrap(module)], attrs=dict(model.attrs, precision=kind))
 
 
 def forward(model: Model, batch, is_train: bool):

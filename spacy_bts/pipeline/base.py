@@ -341,7 +341,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
 
     def kept_spans(self, doc: Doc, pred: CharSpans) -> CharSpans:
         """The predicted spans a user sees (``spans.kept_spans`` at this pipe's threshold)."""
-        return kept_spans(doc.text, pred, self.cfg["threshold"])
+        return kept_spans(doc.text if pred.text is None else pred.text, pred, self.cfg["threshold"])
 
     def store_span_group(self, doc: Doc, spans: Sequence[Optional[Span]], kept: CharSpans) -> SpanGroup:
         """``doc.spans[spans_key]``: the aligned spans with their scores and exact offsets."""

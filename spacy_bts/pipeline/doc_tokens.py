@@ -8,6 +8,7 @@ or use spaCy's ``Doc.char_span`` alignment modes (expand/contract/strict).
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy
+from spacy.attrs import ENT_IOB, IDX, LENGTH
 from spacy.tokens import Doc, Span
 
 ALIGNMENT_MODES = ("split", "expand", "contract", "strict")
@@ -18,15 +19,17 @@ def split_tokens_at(doc: Doc, offsets: Iterable[int]) -> int:
 
     Returns the number of tokens split. The Doc's text is unchanged.
     """
-    token_starts = numpy.array([t.idx for t in doc], dtype=numpy.int64)
+    offsets = sorted(set(int(o) for o in offsets))
+    if not offsets or not len(doc):
+        return 0
+    # One array read, not a Python object per token.
+    bounds = doc.to_array([IDX, LENGTH]).astype(numpy.int64)
+    token_starts, token_ends = bounds[:, 0], bounds[:, 0] + bounds[:, 1]
     cuts = {}
-    for offset in sorted(set(int(o) for o in offsets)):
+    for offset in offsets:
         i = int(numpy.searchsorted(token_starts, offset, side="right")) - 1
-        if i < 0:
-            continue
-        token = doc[i]
-        if token.idx < offset < token.idx + len(token.text):
-            cuts.setdefault(i, []).append(offset - token.idx)
+        if i >= 0 and token_starts[i] < offset < token_ends[i]:
+            cuts.setdefault(i, []).append(offset - int(token_starts[i]))
     if not cuts:
         return 0
     with doc.retokenize() as retokenizer:
@@ -38,6 +41,13 @@ def split_tokens_at(doc: Doc, offsets: Iterable[int]) -> int:
             heads = [(token, 0)] * len(orths)
             retokenizer.split(token, orths, heads=heads)
     return len(cuts)
+
+
+def preset_entities(doc: Doc) -> Tuple[Span, ...]:
+    """``doc.ents``, without building it when no token is in an entity (the usual case
+    in a pipeline): reading ``doc.ents`` walks every token in Python."""
+    iob = doc.to_array(ENT_IOB)
+    return doc.ents if ((iob == 1) | (iob == 3)).any() else ()
 
 
 def merge_tokens_to(doc: Doc, starts: Sequence[int], ends: Sequence[int]) -> int:

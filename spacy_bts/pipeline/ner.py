@@ -12,6 +12,7 @@ from .base import ByteToSpanPipe
 from .doc_tokens import (
     ALIGNMENT_MODES,
     char_spans,
+    preset_entities,
     select_non_overlapping,
     split_tokens_at,
 )
@@ -134,14 +135,14 @@ class ByteToSpanNER(ByteToSpanPipe):
             labels = self.label_names(kept.labels)
             probs = kept.probs.tolist()
             if mode == "split":
-                preset = [] if overwrite else [(e.start_char, e.end_char) for e in doc.ents]
+                preset = [] if overwrite else [(e.start_char, e.end_char) for e in preset_entities(doc)]
                 chosen = select_non_overlapping(kept.starts.tolist(), kept.ends.tolist(), probs, preset)
                 split_tokens_at(doc, [o for i in chosen for o in (kept.starts[i], kept.ends[i])])
                 spans = char_spans(doc, kept.starts, kept.ends, labels, "expand")
             else:
                 spans = char_spans(doc, kept.starts, kept.ends, labels, mode)
                 aligned = [i for i, span in enumerate(spans) if span is not None]
-                preset = [] if overwrite else [(e.start, e.end) for e in doc.ents]
+                preset = [] if overwrite else [(e.start, e.end) for e in preset_entities(doc)]
                 chosen = [
                     aligned[j]
                     for j in select_non_overlapping(
@@ -155,5 +156,5 @@ class ByteToSpanNER(ByteToSpanPipe):
             new = [spans[i] for i in chosen if spans[i] is not None]
             taken = {t for span in new for t in range(span.start, span.end)}
             # Without overwrite_ents no prediction overlaps a preset entity.
-            old = [e for e in doc.ents if not any(t in taken for t in range(e.start, e.end))]
+            old = [e for e in preset_entities(doc) if not any(t in taken for t in range(e.start, e.end))]
             doc.ents = sorted(old + new, key=lambda e: e.start)

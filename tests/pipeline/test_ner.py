@@ -206,7 +206,7 @@ def test_bfloat16_prediction_is_close_and_batch_independent(trained_ner):
         pipe.cfg["quantize"] = before
 
 
-def test_auto_precision_is_bfloat16_for_the_tagger_on_amx_cpus(trained_ner, monkeypatch):
+def test_auto_precision_is_bfloat16_for_the_tagger_where_it_is_native(trained_ner, monkeypatch):
     import spacy_bts.heads.precision as pytorch_tagger
 
     pipe = trained_ner.get_pipe("bts_ner")

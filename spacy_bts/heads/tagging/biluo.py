@@ -16,7 +16,7 @@ O/B/U tag may only follow an "ended" tag (O, L or U, or the text's start), and
 I/L-label-l only B/I-label-l.
 """
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy
 
@@ -46,66 +46,114 @@ def spans_to_tags(
     return tags
 
 
+def _decoding_order(n: int) -> numpy.ndarray:
+    """Tag ids in the order Viterbi works in: O, L-*, U-*, B-*, I-*. The tags an
+    O/B/U may follow (O, L, U) are then one slice, as are those computed from them
+    (U, B) and the inside ones (L, I): a step is a few whole-slice operations."""
+    return numpy.concatenate(
+        [[0], numpy.arange(1 + 2 * n, 1 + 3 * n), numpy.arange(1 + 3 * n, 1 + 4 * n), numpy.arange(1, 1 + 2 * n)]
+    ).astype(numpy.int64)
+
+
 def viterbi(log_probs: Sequence[numpy.ndarray], n_labels: int) -> List[numpy.ndarray]:
     """Best well-formed tag sequence of each text, from per-byte log-probabilities.
 
-    ``log_probs[i]`` is (n_bytes_i, n_tags). Texts are decoded together, one
-    step per byte of the longest, so a batch of short texts costs one pass.
+    ``log_probs[i]`` is (n_bytes_i, n_tags). Where each byte's most probable tag
+    is unique and together they are well-formed, that sequence is the best one
+    and needs no search (most texts, once a model has learned); the others are
+    decoded together, one step per byte of the longest, so a batch of short
+    texts costs one pass. Ties go to the first tag in id order among those an
+    O/B/U may follow, and to B over I before an I/L.
     """
+    result: List[numpy.ndarray] = [_argmax_if_well_formed(lp, n_labels) for lp in log_probs]  # type: ignore
+    searched = [i for i, path in enumerate(result) if path is None]
+    if searched:
+        for i, path in zip(searched, _search([log_probs[i] for i in searched], n_labels)):
+            result[i] = path
+    return result
+
+
+def _argmax_if_well_formed(log_probs: numpy.ndarray, n_labels: int) -> Optional[numpy.ndarray]:
+    """The per-byte most probable tags if each is unique and they are well-formed, else None."""
+    if not len(log_probs):
+        return numpy.zeros((0,), dtype=numpy.int64)
+    tags = log_probs.argmax(axis=1)
+    top = numpy.take_along_axis(log_probs, tags[:, None], axis=1)
+    if (log_probs == top).sum() != len(tags):
+        return None
+    n = max(n_labels, 1)
+    kind = numpy.where(tags == 0, 0, (tags - 1) // n + 1)  # 0 O, 1 B, 2 I, 3 L, 4 U
+    label = (tags - 1) % n
+    opened = (kind == 1) | (kind == 2)  # a span continues past this byte
+    before = numpy.concatenate([[False], opened[:-1]])
+    continues = (kind == 2) | (kind == 3)
+    same_label = numpy.concatenate([[False], label[1:] == label[:-1]])
+    if (continues != before).any() or (continues & ~same_label).any() or opened[-1]:
+        return None
+    return tags.astype(numpy.int64)
+
+
+def _search(log_probs: Sequence[numpy.ndarray], n_labels: int) -> List[numpy.ndarray]:
+    """Constrained Viterbi over a batch of texts (see ``viterbi``)."""
     n_docs = len(log_probs)
-    if n_docs == 0:
-        return []
     n, t = n_labels, n_tags(n_labels)
+    order_of_tags = _decoding_order(n)
+    # Columns in decoding order: O | L (1..n+1) | U (n+1..2n+1) | B (2n+1..3n+1) | I (3n+1..)
+    o_lu, lo_l, hi_l, lo_b, lo_i = slice(0, 2 * n + 1), 1, n + 1, 2 * n + 1, 3 * n + 1
     lengths = numpy.asarray([len(lp) for lp in log_probs], dtype=numpy.int64)
     # Longest first, so the texts still running at a step are a prefix.
     order = numpy.argsort(-lengths, kind="stable")
     sorted_lengths = lengths[order]
     flat = numpy.concatenate([log_probs[i] for i in order.tolist()] + [numpy.zeros((0, t), numpy.float32)])
-    first_row = numpy.concatenate([[0], numpy.cumsum(sorted_lengths)[:-1]])
+    flat = numpy.ascontiguousarray(flat[:, order_of_tags], dtype=numpy.float32)
     n_steps = int(sorted_lengths[0])
-    # Past its end a text may only be O, so at the final (virtual) step every
-    # path ends in an ended tag.
+    # Texts longer than each step; past its end a text may only be O, so at the final
+    # (virtual) step every path ends in an ended tag.
+    still = numpy.searchsorted(-sorted_lengths, -numpy.arange(n_steps + 1), side="left")
     outside = numpy.full(t, -numpy.inf, dtype=numpy.float32)
     outside[0] = 0.0
     e = numpy.tile(outside, (n_docs, 1))
-    from_ended = numpy.zeros((n_steps + 1, n_docs), dtype=numpy.int16)  # tag before an O/B/U
+    rows_at = numpy.concatenate([[0], numpy.cumsum(sorted_lengths)[:-1]]).astype(numpy.int64)
+    from_ended = numpy.zeros((n_steps + 1, n_docs), dtype=numpy.int16)  # column before an O/B/U
     from_inside = numpy.zeros((n_steps + 1, n_docs, n), dtype=bool)  # I (True) or B before an I/L
-    rows = numpy.arange(n_docs)
-    ended_ids = numpy.concatenate([[0], numpy.arange(1 + 2 * n, 1 + 4 * n)])  # O, L-*, U-*
-    b, i_, l_, u = slice(1, 1 + n), slice(1 + n, 1 + 2 * n), slice(1 + 2 * n, 1 + 3 * n), slice(1 + 3 * n, t)
     previous = numpy.tile(outside, (n_docs, 1))  # the start acts as O
+    current = numpy.empty_like(previous)
+    ended = numpy.empty(n_docs, dtype=numpy.float32)
+    inside = numpy.empty((n_docs, n), dtype=numpy.float32)
+    rows = numpy.arange(n_docs)
     running = n_docs
     for s in range(n_steps + 1):
-        still = int(numpy.searchsorted(-sorted_lengths, -s, side="left"))  # texts longer than s
-        if still < running:
-            e[still:running] = outside
-            running = still
+        if still[s] < running:
+            e[still[s] : running] = outside
+            running = int(still[s])
         if running:
-            e[:running] = flat[first_row[:running] + s]
-        candidates = previous[:, ended_ids]
-        best = candidates.argmax(axis=1)
-        ended = candidates[rows, best]
-        from_ended[s] = ended_ids[best]
-        use_i = previous[:, i_] > previous[:, b]
-        from_inside[s] = use_i
-        inside = numpy.where(use_i, previous[:, i_], previous[:, b])
-        current = numpy.empty_like(previous)
-        current[:, 0] = ended + e[:, 0]
-        current[:, b] = ended[:, None] + e[:, b]
-        current[:, i_] = inside + e[:, i_]
-        current[:, l_] = inside + e[:, l_]
-        current[:, u] = ended[:, None] + e[:, u]
-        previous = current
-    # The final step is O; walk back from it.
-    tags = numpy.zeros((n_steps + 1, n_docs), dtype=numpy.int64)
+            numpy.take(flat, rows_at[:running] + s, axis=0, out=e[:running])
+        best = previous[:, o_lu].argmax(axis=1)
+        from_ended[s] = best
+        ended[:] = previous[rows, best]
+        numpy.greater(previous[:, lo_i:], previous[:, lo_b:lo_i], out=from_inside[s])
+        numpy.maximum(previous[:, lo_i:], previous[:, lo_b:lo_i], out=inside)
+        numpy.add(ended, e[:, 0], out=current[:, 0])
+        numpy.add(ended[:, None], e[:, hi_l:lo_i], out=current[:, hi_l:lo_i])
+        numpy.add(inside, e[:, lo_l:hi_l], out=current[:, lo_l:hi_l])
+        numpy.add(inside, e[:, lo_i:], out=current[:, lo_i:])
+        previous, current = current, previous
+    # The final step is O; walk back from it, in columns.
+    path = numpy.zeros((n_steps + 1, n_docs), dtype=numpy.int64)
+    # Per column: its label if it is L or I (it follows B or I of that label), else -1.
+    inside_label = numpy.full(t, -1, dtype=numpy.int64)
+    inside_label[lo_l:hi_l] = numpy.arange(n)
+    inside_label[lo_i:] = numpy.arange(n)
     state = numpy.zeros(n_docs, dtype=numpy.int64)
     for s in range(n_steps, 0, -1):
-        tags[s] = state
-        is_in = (state >= 1 + n) & (state < 1 + 3 * n)  # I or L
-        label = (state - 1) % max(n, 1)
-        was_i = from_inside[s, rows, numpy.where(is_in, label, 0)] if n else numpy.zeros(n_docs, bool)
-        state = numpy.where(is_in, numpy.where(was_i, 1 + n + label, 1 + label), from_ended[s])
-    tags[0] = state
+        path[s] = state
+        label = inside_label[state]
+        is_in = label >= 0
+        label = numpy.maximum(label, 0)
+        was_i = from_inside[s, rows, label] if n else numpy.zeros(n_docs, bool)
+        state = numpy.where(is_in, numpy.where(was_i, lo_i + label, lo_b + label), from_ended[s])
+    path[0] = state
+    tags = order_of_tags[path]
     result: List[numpy.ndarray] = [None] * n_docs  # type: ignore[list-item]
     for j, doc in enumerate(order.tolist()):
         result[doc] = tags[: sorted_lengths[j], j].copy()

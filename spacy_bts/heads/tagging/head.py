@@ -110,7 +110,10 @@ class TaggingHead:
         k = self.k_predict
         plan = plan_segments([len(data) for data in arrays], k, self.cfg["overlap"], central=True)
         emissions = [numpy.empty((len(data), n_tags(self.n_labels)), dtype=numpy.float32) for data in arrays]
-        for part in split_batch(len(plan), self.cfg["max_batch_segments"]):
+        rows = self.cfg["max_batch_segments"]
+        if model_device(model) == "cpu":
+            rows = min(rows, precision.CPU_PREDICTION_ROWS[model.attrs.get("precision", "float32")])
+        for part in split_batch(len(plan), rows):
             inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], k).inputs
             log_probs = model.predict(TagBatch(inputs))
             for row, s in enumerate(range(part.start, part.stop)):

@@ -102,3 +102,35 @@ def test_inference_segments_cannot_be_shorter_than_training_ones():
     v1 = build_byte_tagger(bilstm_encoder(), segment_length=64)
     assert v1.attrs["inference_segment_length"] == 64
     assert v1.attrs["architecture"] == "spacy-bts.ByteTagger.v1"
+
+
+@pytest.mark.parametrize("quantize", [False, "bfloat16"])
+def test_cpu_prediction_runs_the_measured_rows_per_pass_and_predicts_the_same(monkeypatch, quantize):
+    import spacy_bts.heads.tagging.head as tagging_head
+    from spacy_bts.heads import precision
+
+    nlp = spacy.blank("xx")
+    model = dict(SMALL_TAGGER, **{"@architectures": "spacy-bts.ByteTagger.v2"}, segment_length=32)
+    ner = nlp.add_pipe("bts_ner", config={"model": model, "overlap": 8, "quantize": quantize})
+    nlp.initialize(lambda: ner_examples(nlp))
+    texts = ["Ann went to Paris and met Bo there. " * 12] * 4
+    rows = []
+    segment_inputs = tagging_head.segment_inputs
+
+    def recording(arrays, docs, offsets, k):
+        rows.append(len(docs))
+        return segment_inputs(arrays, docs, offsets, k)
+
+    monkeypatch.setattr(tagging_head, "segment_inputs", recording)
+    kind = quantize or "float32"
+    monkeypatch.setitem(precision.CPU_PREDICTION_ROWS, kind, 5)
+    limited = [ner.predict([nlp.make_doc(t) for t in texts])]
+    assert max(rows) == 5 and sum(rows) > 5
+    rows.clear()
+    monkeypatch.setitem(precision.CPU_PREDICTION_ROWS, kind, 1000)
+    ner.cfg["max_batch_segments"] = 7  # the setting still caps them
+    capped = [ner.predict([nlp.make_doc(t) for t in texts])]
+    assert max(rows) == 7
+    for a, b in zip(limited[0], capped[0]):
+        assert a.starts.tolist() == b.starts.tolist() and a.labels.tolist() == b.labels.tolist()
+        assert numpy.array_equal(a.probs, b.probs)
