@@ -9,24 +9,13 @@ median of ``--repeats`` after a warm-up. Explains when int8 pays off here.
 
 import argparse
 import json
-import statistics
-import time
 import warnings
 
 import torch
+from speed import median_seconds
 
 from spacy_bts.heads.precision import int8_copy as quantized_int8
 from spacy_bts.heads.seq2seq.module import ByteToSpanLSTM
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv=None) -> None:

@@ -15,14 +15,10 @@ at batch 256, converted to FLOP/s.
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-from speed import TEST_FILES, cpu_description, load_texts  # noqa: E402
+from speed import TEST_FILES, cpu_description, load_texts, median_seconds, pipe_seconds
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 SETTINGS = {"float32": False, "bfloat16": "bfloat16"}
@@ -42,16 +38,6 @@ def flops_per_position(module: torch.nn.Module) -> int:
     return total
 
 
-def _median_seconds(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def peak_flops(dtype: torch.dtype, sizes=(1024, 2048), repeats: int = 5) -> float:
     """The best FLOP/s of square products: ``torch.matmul`` and a oneDNN linear layer
     (which runs the LSTM's kernels; ``torch.matmul`` may not reach the CPU's peak)."""
@@ -60,10 +46,10 @@ def peak_flops(dtype: torch.dtype, sizes=(1024, 2048), repeats: int = 5) -> floa
     best = 0.0
     for n in sizes:
         a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
-        best = max(best, 2 * n**3 / _median_seconds(lambda: torch.matmul(a, b), repeats))
+        best = max(best, 2 * n**3 / median_seconds(lambda: torch.matmul(a, b), repeats))
         layer = mkldnn.to_mkldnn(torch.nn.Linear(n, n, bias=False).eval(), dtype)
         x = torch.randn(n, n).to_mkldnn(dtype)
-        best = max(best, 2 * n**3 / _median_seconds(lambda: layer(x), repeats))
+        best = max(best, 2 * n**3 / median_seconds(lambda: layer(x), repeats))
     return best
 
 
@@ -102,18 +88,10 @@ def main() -> None:
         " | of peak |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    list(nlp.pipe(texts[:16], batch_size=256))
     for name, dtype in DTYPES.items():
         peak = peak_flops(dtype)
         pipe.cfg["quantize"] = SETTINGS[name]
-        list(nlp.pipe(texts[:16], batch_size=256))  # builds the copy, warms up
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            for _doc in nlp.pipe(texts, batch_size=256):
-                pass
-            times.append(time.perf_counter() - start)
-        seconds = statistics.median(times)
+        seconds = statistics.median(pipe_seconds(nlp, texts, 256, 3))  # warm-up builds the copy
         reached = per_byte * n_bytes / seconds
         rows.append(
             f"| {name} | {peak / 1e9:,.0f} | {n_words / seconds:,.0f} | {n_bytes / seconds:,.0f} | "

@@ -17,12 +17,11 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from speed import TEST_FILES, load_texts, pipe_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-from speed import TEST_FILES, load_texts  # noqa: E402
 
 LIMITS = {
     "native": {},
@@ -40,14 +39,7 @@ def log(message: str) -> None:
 
 
 def words_per_s(nlp, texts, n_words, batch_size, repeats) -> float:
-    list(nlp.pipe(texts[: max(batch_size, 8)], batch_size=batch_size))  # warm-up
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _doc in nlp.pipe(texts, batch_size=batch_size):
-            pass
-        seconds.append(time.perf_counter() - start)
-    return n_words / statistics.median(seconds)
+    return n_words / statistics.median(pipe_seconds(nlp, texts, batch_size, repeats))
 
 
 def child(args) -> None:

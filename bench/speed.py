@@ -25,6 +25,7 @@ segments/s for BTS). Each pipeline runs in its own process so that its peak RSS
 """
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -36,7 +37,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 CONLL = "synalp/NER/c0ea07c81ec3512b5047dcd804b0ac2b10a3bdfc/corpus/CoNLL-2003"
@@ -84,6 +85,29 @@ def train_batches(nlp, path, n_batches, words_per_batch=500):
     return batches
 
 
+def timed(fn, repeats: int) -> List[float]:
+    """Seconds of each of ``repeats`` calls of ``fn``."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def median_seconds(fn, repeats: int) -> float:
+    """Median seconds of ``fn`` over ``repeats`` calls after one warm-up call."""
+    fn()
+    return statistics.median(timed(fn, repeats))
+
+
+def pipe_seconds(nlp, texts, batch_size: int, repeats: int) -> List[float]:
+    """Seconds of each of ``repeats`` passes of ``nlp.pipe`` over ``texts``, after a
+    warm-up pass over the first few."""
+    list(nlp.pipe(texts[: max(batch_size, 8)], batch_size=batch_size))
+    return timed(lambda: collections.deque(nlp.pipe(texts, batch_size=batch_size), maxlen=0), repeats)
+
+
 def latency_ms(nlp, texts, n_words: int, calls: int) -> float:
     """Median milliseconds of ``nlp(text)`` on one document of the first ``n_words``
     words of the test texts (their spacing kept)."""
@@ -92,12 +116,7 @@ def latency_ms(nlp, texts, n_words: int, calls: int) -> float:
     text = text[: cut[min(n_words, len(cut)) - 1]]
     for _ in range(3):
         nlp(text)
-    seconds = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        nlp(text)
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds) * 1000
+    return statistics.median(timed(lambda: nlp(text), calls)) * 1000
 
 
 def child(args) -> None:
@@ -126,13 +145,7 @@ def child(args) -> None:
         "inference": {},
     }
     for batch_size in args.batch_sizes:
-        list(nlp.pipe(texts[: max(batch_size, 8)], batch_size=batch_size))  # warm-up
-        seconds = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            for _doc in nlp.pipe(texts, batch_size=batch_size):
-                pass
-            seconds.append(time.perf_counter() - start)
+        seconds = pipe_seconds(nlp, texts, batch_size, args.repeats)
         median = statistics.median(seconds)
         result["inference"][str(batch_size)] = {
             "seconds": seconds,

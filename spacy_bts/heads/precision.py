@@ -5,7 +5,7 @@ layers: weights int8, activations quantized on the fly) and ``bfloat16`` (weight
 and activations; log-probabilities still in float32). ``auto`` picks bfloat16
 where the CPU multiplies it in hardware (AMX tiles, or AVX-512 BF16 dot products)
 and oneDNN, which runs the LSTM, may use those instructions; elsewhere float32.
-Measured on an AMD EPYC (Zen 4) with oneDNN limited to each instruction set
+Measured on an AMD EPYC (Zen 5) with oneDNN limited to each instruction set
 (``bench/precision.py``, BENCHMARKS.md "Precision per CPU"): emulated bfloat16 is
 about half float32's speed with AVX-512 and a seventh with AVX2, and int8 is
 slower than float32 under every limit, so no CPU gets int8 by default.
