@@ -108,12 +108,16 @@ def pipe_seconds(nlp, texts, batch_size: int, repeats: int) -> List[float]:
     return timed(lambda: collections.deque(nlp.pipe(texts, batch_size=batch_size), maxlen=0), repeats)
 
 
-def latency_ms(nlp, texts, n_words: int, calls: int) -> float:
-    """Median milliseconds of ``nlp(text)`` on one document of the first ``n_words``
-    words of the test texts (their spacing kept)."""
+def one_document(texts, n_words: int) -> str:
+    """The first ``n_words`` words of ``texts`` joined by spaces, their spacing kept."""
     text = " ".join(texts)
     cut = [m.end() for m in re.finditer(r"\S+", text)]
-    text = text[: cut[min(n_words, len(cut)) - 1]]
+    return text[: cut[min(n_words, len(cut)) - 1]]
+
+
+def latency_ms(nlp, texts, n_words: int, calls: int) -> float:
+    """Median milliseconds of ``nlp(text)`` on ``one_document(texts, n_words)``."""
+    text = one_document(texts, n_words)
     for _ in range(3):
         nlp(text)
     return statistics.median(timed(lambda: nlp(text), calls)) * 1000
