@@ -12,7 +12,7 @@ import json
 import warnings
 
 import torch
-from speed import median_seconds
+from timing import median_seconds
 
 from spacy_bts.heads.precision import int8_copy as quantized_int8
 from spacy_bts.heads.seq2seq.module import ByteToSpanLSTM

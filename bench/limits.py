@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import torch
-from speed import TEST_FILES, cpu_description, load_texts, median_seconds, pipe_seconds
+from timing import TEST_FILES, cpu_description, load_texts, median_seconds, pipe_seconds
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 SETTINGS = {"float32": False, "bfloat16": "bfloat16"}

@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from speed import TEST_FILES, load_texts, pipe_seconds
+from timing import TEST_FILES, load_texts, pipe_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 

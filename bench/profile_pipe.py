@@ -14,7 +14,7 @@ import time
 
 import spacy
 from spacy.tokens import DocBin
-from speed import one_document
+from timing import one_document
 
 
 def main() -> None:

@@ -25,10 +25,8 @@ segments/s for BTS). Each pipeline runs in its own process so that its peak RSS
 """
 
 import argparse
-import collections
 import json
 import os
-import re
 import resource
 import statistics
 import subprocess
@@ -37,12 +35,13 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
+
+from timing import TEST_FILES, cpu_description, latency_ms, load_texts, pipe_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 CONLL = "synalp/NER/c0ea07c81ec3512b5047dcd804b0ac2b10a3bdfc/corpus/CoNLL-2003"
 CONLL2002_ZIP = "nltk/nltk_data/5db857e6f7df11eabb5e5665836db9ec8df07e28/packages/corpora/conll2002.zip"
-TEST_FILES = ["corpus/ner/en-test.spacy", "corpus/ner/es-test.spacy", "corpus/ner/nl-test.spacy"]
 TRAIN_FILE = "corpus/ner_xx/train.spacy"
 
 
@@ -51,23 +50,6 @@ def log(message: str) -> None:
 
 
 # Child: measure one pipeline ------------------------------------------------
-
-
-def load_texts(nlp, paths, n_words):
-    from spacy.training import Corpus
-
-    texts, words = [], 0
-    for path in paths:
-        if not Path(path).exists():
-            continue
-        for eg in Corpus(path)(nlp):
-            texts.append(eg.reference.text)
-            words += sum(not t.is_space for t in eg.reference)
-            if words >= n_words:
-                return texts, words
-    if not texts:
-        raise SystemExit(f"no test texts in {paths}")
-    return texts, words
 
 
 def train_batches(nlp, path, n_batches, words_per_batch=500):
@@ -83,44 +65,6 @@ def train_batches(nlp, path, n_batches, words_per_batch=500):
             if len(batches) == n_batches:
                 break
     return batches
-
-
-def timed(fn, repeats: int) -> List[float]:
-    """Seconds of each of ``repeats`` calls of ``fn``."""
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
-def median_seconds(fn, repeats: int) -> float:
-    """Median seconds of ``fn`` over ``repeats`` calls after one warm-up call."""
-    fn()
-    return statistics.median(timed(fn, repeats))
-
-
-def pipe_seconds(nlp, texts, batch_size: int, repeats: int) -> List[float]:
-    """Seconds of each of ``repeats`` passes of ``nlp.pipe`` over ``texts``, after a
-    warm-up pass over the first few."""
-    list(nlp.pipe(texts[: max(batch_size, 8)], batch_size=batch_size))
-    return timed(lambda: collections.deque(nlp.pipe(texts, batch_size=batch_size), maxlen=0), repeats)
-
-
-def one_document(texts, n_words: int) -> str:
-    """The first ``n_words`` words of ``texts`` joined by spaces, their spacing kept."""
-    text = " ".join(texts)
-    cut = [m.end() for m in re.finditer(r"\S+", text)]
-    return text[: cut[min(n_words, len(cut)) - 1]]
-
-
-def latency_ms(nlp, texts, n_words: int, calls: int) -> float:
-    """Median milliseconds of ``nlp(text)`` on ``one_document(texts, n_words)``."""
-    text = one_document(texts, n_words)
-    for _ in range(3):
-        nlp(text)
-    return statistics.median(timed(lambda: nlp(text), calls)) * 1000
 
 
 def child(args) -> None:
@@ -250,24 +194,6 @@ def ensure_pipeline(args, path: str, config: str, steps: int) -> str:
 
 # Instruction-set limit of the "AVX2" rows: oneDNN (the LSTM) and ATen's kernels.
 AVX2_LIMIT = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
-
-
-def cpu_description() -> str:
-    """The CPU's model name and the flags that decide the precision choice."""
-    import platform
-
-    name, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                name = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    except OSError:
-        pass
-    shown = sorted(f for f in flags if f.startswith(("avx512_bf16", "avx512_vnni", "amx", "avx512f", "avx2")))
-    return f"{name} ({', '.join(shown) or 'flags unknown'})"
 
 
 def measure(args, model: str, quantize: str = "default", env: Optional[dict] = None) -> dict:
