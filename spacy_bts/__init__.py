@@ -6,6 +6,7 @@ from .encoders.conv import conv_encoder
 from .heads.seq2seq import build_byte_to_span, build_encoder_byte_to_span, build_positional_byte_to_span
 from .heads.tagging import build_byte_tagger, build_byte_tagger_v2
 from .pipeline import ByteToSpanNER, ByteToSpanPOS, ByteToSpanTagger, make_bts_ner, make_bts_pos
+from .pretraining import load_pretrained_encoder, masked_bytes
 
 __version__ = "0.1.0"
 __all__ = [
@@ -23,5 +24,7 @@ __all__ = [
     "build_positional_byte_to_span",
     "make_bts_ner",
     "make_bts_pos",
+    "masked_bytes",
+    "load_pretrained_encoder",
     "reference_doc",
 ]

@@ -33,7 +33,10 @@ def check_rates(name: str, **rates: float) -> None:
 
 
 def init(model: Model, X=None, Y=None) -> None:
-    ensure_built(model)
+    # Without labels (``spacy pretrain`` initialises the component's model before any
+    # component initialize) the module is built later, when nO is set.
+    if model.has_dim("nO"):
+        ensure_built(model)
 
 
 def ensure_built(model: Model) -> None:
@@ -83,6 +86,8 @@ def prediction_copy(model: Model, kind: str) -> Model:
 
 
 def forward(model: Model, batch, is_train: bool):
+    if not model.layers:
+        raise ValueError(f"{model.name}: the model is not built yet; initialize its component first")
     if is_train:
         if batch.targets is None:
             raise ValueError(f"{model.name}: training needs a batch with targets")

@@ -9,6 +9,7 @@ offsets (``spans.py``); each component writes them onto its Docs
 
 import warnings
 from collections import Counter
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
@@ -26,6 +27,7 @@ from ..byte_text import ByteText
 from ..heads import head_class
 from ..heads.seq2seq.windows import WindowSampler, random_windows
 from ..heads.wiring import ensure_built, prediction_copy, set_dropout
+from ..pretraining import load_pretrained_encoder
 from ..segmenting import split_batch
 from ..spans import CharSpans, kept_spans, to_chars
 from .gold import training_batch
@@ -166,10 +168,13 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         *,
         nlp: Optional[Language] = None,
         labels: Optional[Sequence[str]] = None,
+        init_encoder: Optional[Union[str, Path]] = None,
     ) -> None:
         """Collect labels (or take ``labels``) and build the model.
 
         The examples' order is the corpus order that training messages refer to.
+        ``init_encoder``: encoder weights saved by ``spacy pretrain`` (objective
+        ``spacy-bts.MaskedBytes.v1``) to start the model's encoder from.
         """
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
         n_examples = n_usable = 0
@@ -204,6 +209,8 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         # Saved with the weights, so that loading can tell weights and labels belong together.
         self.model.attrs["labels"] = list(labels)
         self.model.initialize()
+        if init_encoder is not None:
+            load_pretrained_encoder(self.model, init_encoder, self.name)
         self._build_head()
 
     def _require_model(self) -> None:

@@ -21,6 +21,8 @@ TINY = [
     "5",
     "--vars.eval_limit",
     "3",
+    "--vars.pretrain_sentences",
+    "200",
 ]
 
 
@@ -41,7 +43,8 @@ def test_workflow_all_on_tiny_budget(tmp_path):
     shutil.copytree(ROOT / "scripts", work / "scripts")
     log = project("assets", ".", "--vars.mirror", str(MIRROR), cwd=work)
     assert "doesn't match" not in log
-    project("run", "all", ".", *TINY, cwd=work)
+    project("run", "all", ".", "--vars.mirror", str(MIRROR), *TINY, cwd=work)
+    assert (work / "training" / "pretrain" / "model-last.bin").is_file()
     table = (work / "metrics" / "ner" / "results.md").read_text()
     for lang in ("en", "es", "nl", "en_natural", "nl_natural_sents", "es_sents"):
         assert f"| {lang} |" in table
