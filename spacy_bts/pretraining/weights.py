@@ -33,14 +33,17 @@ def load_pretrained_encoder(model: Model, path: Union[str, Path], component: str
         ) from None
     if "encoder_kind" not in attrs:
         raise ValueError(f"[{component}] init_encoder: {path} holds no byte encoder (no encoder_kind in its attrs)")
-    expected = (model.attrs.get("encoder_kind"), model.attrs.get("encoder_settings"))
+    module = torch_module(model)
+    if "encoder_kind" not in model.attrs or not hasattr(module, "encoder"):
+        raise ValueError(
+            f"[{component}] init_encoder: the model {model.attrs.get('architecture', model.name)} has no separate "
+            "byte encoder to start from pretrained weights"
+        )
+    expected = (model.attrs["encoder_kind"], model.attrs["encoder_settings"])
     found = (attrs["encoder_kind"], attrs["encoder_settings"])
     if found[0] != expected[0] or dict(found[1]) != dict(expected[1]):
         raise ValueError(
             f"[{component}] init_encoder: {path} holds a {found[0]} encoder with settings {found[1]}, "
             f"but the model's encoder is {expected[0]} with {expected[1]}"
         )
-    module = torch_module(model)
-    if not hasattr(module, "encoder"):
-        raise ValueError(f"[{component}] init_encoder: the model {model.name!r} has no separate byte encoder")
     load_encoder_state(module.encoder, encoder_state(shim["state"]))

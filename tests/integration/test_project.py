@@ -23,6 +23,8 @@ TINY = [
     "3",
     "--vars.pretrain_sentences",
     "200",
+    "--vars.pretrain_epochs",
+    "1",
 ]
 
 

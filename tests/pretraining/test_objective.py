@@ -152,3 +152,11 @@ def test_load_pretrained_encoder_checks_the_model_it_fills(pretrained):
     load_pretrained_encoder(pipe.model, out / "model-last.bin", "bts_ner")
     after = torch_module(pipe.model).encoder.state_dict()
     assert any(not torch.equal(before[n], after[n]) for n in before)
+
+
+def test_init_encoder_needs_a_model_with_a_byte_encoder(pretrained):
+    out, _ = pretrained
+    nlp = spacy.blank("xx")
+    pipe = nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    with pytest.raises(ValueError, match="ByteToSpan.v1 has no separate byte encoder"):
+        pipe.initialize(lambda: ner_examples(nlp), nlp=nlp, init_encoder=out / "model-last.bin")
