@@ -75,10 +75,11 @@ def fetch(list_path: Path, dest: Path, mirror: str, retries: int = 3) -> int:
 
 
 def _copy(source: str, target: Path, retries: int) -> None:
+    is_url = re.match(r"^[a-z]+://", source) is not None
     partial = target.with_name(target.name + ".part")
     for attempt in range(1, retries + 1):
         try:
-            if re.match(r"^[a-z]+://", source):
+            if is_url:
                 with urllib.request.urlopen(source, timeout=60) as response, partial.open("wb") as out:
                     shutil.copyfileobj(response, out)
             else:
@@ -87,7 +88,7 @@ def _copy(source: str, target: Path, retries: int) -> None:
             return
         except OSError as err:
             # A local mirror fails the same way every time; a download may not.
-            if attempt == retries or not re.match(r"^[a-z]+://", source):
+            if attempt == retries or not is_url:
                 raise SystemExit(f"raw_text fetch: {source}: {err}") from None
             time.sleep(2 * attempt)
 

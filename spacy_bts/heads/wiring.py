@@ -101,7 +101,8 @@ def _wrap(module, mixed_precision: bool = False) -> Model:
     )
 
 
-def _int_tensor(model: Model, value):
+def int_tensor(model: Model, value):
+    """A numpy array as an int64 tensor on the wrapped module's device (anything else as is)."""
     if not isinstance(value, numpy.ndarray):
         return value
     return xp2torch(numpy.ascontiguousarray(value, dtype=numpy.int64), device=model.shims[0].device)
@@ -110,8 +111,8 @@ def _int_tensor(model: Model, value):
 def _convert_inputs(model: Model, batch, is_train: bool):
     args, kwargs = batch.torch_args()
     converted = ArgsKwargs(
-        args=tuple(_int_tensor(model, a) for a in args),
-        kwargs={key: _int_tensor(model, value) for key, value in kwargs.items()},
+        args=tuple(int_tensor(model, a) for a in args),
+        kwargs={key: int_tensor(model, value) for key, value in kwargs.items()},
     )
     return converted, lambda d_inputs: batch
 
@@ -119,15 +120,20 @@ def _convert_inputs(model: Model, batch, is_train: bool):
 def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
     batch, outputs = inputs_outputs
     if is_train or batch.targets is not None:  # the loss (in prediction: without dropout)
-        loss = outputs
-
-        def backprop(d_loss: float) -> ArgsKwargs:
-            return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": loss.new_tensor(d_loss)})
-
-        return float(loss.detach().cpu()), backprop
+        return loss_output(outputs)
     if isinstance(outputs, tuple):
         return tuple(o.cpu().numpy() for o in outputs), _no_backprop
     return outputs.cpu().numpy(), _no_backprop
+
+
+def loss_output(loss):
+    """A module's scalar loss as Thinc output: the float, and a backprop that starts
+    torch's backward pass from it."""
+
+    def backprop(d_loss: float) -> ArgsKwargs:
+        return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": loss.new_tensor(d_loss)})
+
+    return float(loss.detach().cpu()), backprop
 
 
 def _no_backprop(d_outputs):

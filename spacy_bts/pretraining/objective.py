@@ -14,10 +14,10 @@ from typing import Callable, List
 import numpy
 from spacy.util import registry
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2
-from thinc.util import xp2torch
 
 from ..byte_text import PAD, encode_text
 from ..encoders import EncoderSpec
+from ..heads.wiring import int_tensor, loss_output, torch_module
 
 _SEPARATOR = b"\n"
 
@@ -91,11 +91,10 @@ def pack_rows(texts: List[str], k: int) -> numpy.ndarray:
 
 
 def _forward(model: Model, docs, is_train: bool):
-    wrapper = model.layers[0]
     if is_train:
-        wrapper.shims[0]._model.set_dropout(model.attrs["dropout_rate"])
+        torch_module(model).set_dropout(model.attrs["dropout_rate"])
     rows = pack_rows([doc.text for doc in docs if doc.text], model.attrs["segment_length"])
-    return wrapper(rows, is_train)
+    return model.layers[0](rows, is_train)
 
 
 def _loss(ops, docs, loss: float):
@@ -104,17 +103,11 @@ def _loss(ops, docs, loss: float):
 
 
 def _convert_inputs(model: Model, rows: numpy.ndarray, is_train: bool):
-    tensor = xp2torch(numpy.ascontiguousarray(rows), device=model.shims[0].device)
-    return ArgsKwargs(args=(tensor,), kwargs={}), lambda d_inputs: rows
+    return ArgsKwargs(args=(int_tensor(model, rows),), kwargs={}), lambda d_inputs: rows
 
 
 def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
-    _, loss = inputs_outputs
-
-    def backprop(d_loss: float) -> ArgsKwargs:
-        return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": loss.new_tensor(d_loss)})
-
-    return float(loss.detach().cpu()), backprop
+    return loss_output(inputs_outputs[1])
 
 
 @registry.misc("spacy-bts.text_bytes.v1")

@@ -6,7 +6,7 @@ module's state dict). Only the ``encoder.*`` tensors are copied.
 """
 
 from pathlib import Path
-from typing import Union
+from typing import Dict, Tuple, Union
 
 import srsly
 from thinc.api import Model
@@ -14,9 +14,10 @@ from thinc.api import Model
 from ..heads.wiring import torch_module
 
 
-def load_pretrained_encoder(model: Model, path: Union[str, Path], component: str = "component") -> None:
-    """Initialise the encoder of the built ``model`` from ``path`` (``spacy pretrain`` output)."""
-    from .module import encoder_state, load_encoder_state
+def read_pretrained_encoder(path: Union[str, Path], component: str = "component") -> Tuple[Dict, Dict]:
+    """``(attrs, encoder tensors)`` of a ``spacy pretrain`` output file; a ValueError naming
+    the file if it is missing or holds no byte encoder."""
+    from .module import encoder_state
 
     path = Path(path)
     if not path.is_file():
@@ -33,6 +34,14 @@ def load_pretrained_encoder(model: Model, path: Union[str, Path], component: str
         ) from None
     if "encoder_kind" not in attrs:
         raise ValueError(f"[{component}] init_encoder: {path} holds no byte encoder (no encoder_kind in its attrs)")
+    return attrs, encoder_state(shim["state"])
+
+
+def load_pretrained_encoder(model: Model, path: Union[str, Path], component: str = "component") -> None:
+    """Initialise the encoder of the built ``model`` from ``path`` (``spacy pretrain`` output)."""
+    from .module import load_encoder_state
+
+    attrs, state = read_pretrained_encoder(path, component)
     module = torch_module(model)
     if "encoder_kind" not in model.attrs or not hasattr(module, "encoder"):
         raise ValueError(
@@ -46,4 +55,4 @@ def load_pretrained_encoder(model: Model, path: Union[str, Path], component: str
             f"[{component}] init_encoder: {path} holds a {found[0]} encoder with settings {found[1]}, "
             f"but the model's encoder is {expected[0]} with {expected[1]}"
         )
-    load_encoder_state(module.encoder, encoder_state(shim["state"]))
+    load_encoder_state(module.encoder, state)

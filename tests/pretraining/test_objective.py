@@ -12,8 +12,8 @@ from thinc.api import fix_random_seed
 from spacy_bts.byte_text import PAD
 from spacy_bts.heads.wiring import torch_module
 from spacy_bts.pretraining import load_pretrained_encoder, masked_bytes
-from spacy_bts.pretraining.module import encoder_state
 from spacy_bts.pretraining.objective import pack_rows
+from spacy_bts.pretraining.weights import read_pretrained_encoder
 
 RAW_TEXT = [
     "Die Stadtbibliothek in Graz öffnet um neun Uhr.",
@@ -84,8 +84,7 @@ def pretrained(tmp_path_factory):
 
 def saved_encoder(path):
     """The encoder tensors of a ``spacy pretrain`` output file."""
-    shim = srsly.msgpack_loads(srsly.msgpack_loads(path.read_bytes())["shims"][0][0])
-    return encoder_state(shim["state"])
+    return read_pretrained_encoder(path)[1]
 
 
 def test_spacy_pretrain_lowers_the_masked_byte_loss(pretrained):
