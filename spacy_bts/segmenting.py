@@ -120,6 +120,20 @@ def segment_inputs(arrays: List[numpy.ndarray], seg_doc: numpy.ndarray, seg_offs
     return Segments.concat(parts, k)
 
 
+def training_offsets(n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy.ndarray:
+    """Training segments tiling the text from a random phase (the first and last moved inside),
+    so an epoch reads every byte about once."""
+    last = max(n_bytes - k, 0)
+    phase = int(rng.integers(k))
+    return numpy.unique(numpy.clip(numpy.arange(-phase, n_bytes, k), 0, last))
+
+
+def tiles(values: numpy.ndarray, offsets: numpy.ndarray, k: int, fill: int) -> numpy.ndarray:
+    """Rows of ``k`` values starting at ``offsets``, ``fill`` past the end."""
+    padded = numpy.concatenate([values.astype(numpy.int64), numpy.full(k, fill, dtype=numpy.int64)])
+    return sliding_window_view(padded, k)[offsets].copy()
+
+
 def split_batch(n: int, size: int) -> List[slice]:
     """Slices of at most ``size`` covering ``range(n)``."""
     return [slice(i, min(i + size, n)) for i in range(0, n, max(size, 1))]

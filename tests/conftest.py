@@ -133,9 +133,37 @@ def load_script(name):
 
 @pytest.fixture(scope="module")
 def spacy_corpus(tmp_path_factory):
-    """The NER and POS fixture examples as ``.spacy`` files: ``ner.spacy``, ``pos.spacy``."""
+    """The NER and POS fixture examples as ``.spacy`` files: ``ner.spacy``, ``pos.spacy``, and both in
+    ``joint.spacy``."""
     path = tmp_path_factory.mktemp("corpus")
     nlp = spacy.blank("xx")
-    for task, examples in (("ner", ner_examples(nlp)), ("pos", pos_examples(nlp))):
-        DocBin(docs=[eg.reference for eg in examples]).to_disk(path / f"{task}.spacy")
+    docs = {"ner": [eg.reference for eg in ner_examples(nlp)], "pos": [eg.reference for eg in pos_examples(nlp)]}
+    docs["joint"] = docs["ner"] + docs["pos"]
+    for task, task_docs in docs.items():
+        DocBin(docs=task_docs).to_disk(path / f"{task}.spacy")
     return path
+
+
+SMALL_SHARED_ENCODER = {
+    "@architectures": "spacy-bts.ByteEncoder.v1",
+    "segment_length": 64,
+    "inference_segment_length": 64,
+    "overlap": 32,
+    "dropout": 0.0,
+    "byte_dropout": 0.0,
+    "encoder": SMALL_TAGGER["encoder"],
+}
+LISTENING_TAGGER = {
+    "@architectures": "spacy-bts.SharedEncoderTagger.v1",
+    "dropout": 0.0,
+    "encoder": {"@architectures": "spacy-bts.ByteEncoderListener.v1", "width": 64},
+}
+
+
+def joint_pipeline(components=("bts_ner", "bts_pos")):
+    """A blank pipeline with a small bts_encoder and listening ``components``, not initialized."""
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("bts_encoder", config={"model": SMALL_SHARED_ENCODER})
+    for name in components:
+        nlp.add_pipe(name, config={"model": LISTENING_TAGGER})
+    return nlp

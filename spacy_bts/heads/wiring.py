@@ -39,17 +39,30 @@ def init(model: Model, X=None, Y=None) -> None:
         ensure_built(model)
 
 
+def is_built(model: Model) -> bool:
+    """Whether the model's PyTorch layer exists (it comes after any ``input_layers``)."""
+    return len(model.layers) > model.attrs.get("input_layers", 0)
+
+
+def clear(model: Model) -> None:
+    """Remove the model's PyTorch layer (to be built again for new labels)."""
+    del model._layers[model.attrs.get("input_layers", 0) :]
+
+
 def ensure_built(model: Model) -> None:
     """Create the PyTorch layer if it does not exist yet (needs dim ``nO``)."""
-    if model.layers:
+    if is_built(model):
+        return
+    if model.attrs.get("input_layers", 0):
+        model.initialize()
         return
     module = head_class(model).build_module(model.attrs, model.get_dim("nO"))
     model._layers.append(_wrap(module, model.attrs.get("mixed_precision", False)))
 
 
 def torch_module(model: Model):
-    """The module wrapped by a built model."""
-    return model.layers[0].shims[0]._model
+    """The module wrapped by a built model (its last layer)."""
+    return model.layers[-1].shims[0]._model
 
 
 def non_finite_parameters(model: Model) -> List[str]:
@@ -58,7 +71,7 @@ def non_finite_parameters(model: Model) -> List[str]:
 
 
 def model_device(model: Model) -> str:
-    return str(model.layers[0].shims[0].device)
+    return str(model.layers[-1].shims[0].device)
 
 
 def set_dropout(model: Model, rate: Optional[float]) -> None:

@@ -26,13 +26,13 @@ from .. import runtime
 from ..byte_text import ByteText
 from ..heads import head_class
 from ..heads.seq2seq.windows import WindowSampler, random_windows
-from ..heads.wiring import ensure_built, prediction_copy, set_dropout
+from ..heads.wiring import clear, ensure_built, is_built, prediction_copy, set_dropout
 from ..pretraining import load_pretrained_encoder
 from ..segmenting import split_batch
 from ..spans import CharSpans, kept_spans, to_chars
 from .gold import training_batch
 from .serialization import LoadsSavedSettings
-from .settings import DEFAULT_WINDOW_RATE, Checks, check_settings, shared_checks
+from .settings import DEFAULT_SEGMENT_LENGTH, DEFAULT_WINDOW_RATE, Checks, check_settings, shared_checks
 
 
 class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
@@ -74,7 +74,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         self.skipped: Counter = Counter()
         # Text hash -> index of the document in the corpus read by initialize(), for messages.
         self._corpus_index: Dict[int, int] = {}
-        k = model.attrs["segment_length"]
+        k = model.attrs.get("segment_length", DEFAULT_SEGMENT_LENGTH)
         self.cfg = {
             "labels": [],
             "spans_key": spans_key or self.factory_name,
@@ -137,7 +137,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
 
     @property
     def segment_length(self) -> int:
-        return self.model.attrs["segment_length"]
+        return self.model.attrs.get("segment_length", DEFAULT_SEGMENT_LENGTH)
 
     @property
     def head(self):
@@ -154,7 +154,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
             raise ValueError(Errors.E187)
         if label in self.labels:
             return 0
-        if self.model.layers:
+        if is_built(self.model):
             raise ValueError(
                 f"[{self.name}] cannot add label '{label}' to an initialized model; pass all labels to initialize()"
             )
@@ -203,18 +203,23 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
             )
         self.cfg["labels"] = labels
         self._corpus_index = corpus_index
-        self.model._layers.clear()
+        clear(self.model)
         self._quantized = None
         self.model.set_dim("nO", len(labels), force=True)
         # Saved with the weights, so that loading can tell weights and labels belong together.
         self.model.attrs["labels"] = list(labels)
         self.model.initialize()
         if init_encoder is not None:
+            if self.model.attrs.get("input_layers"):
+                raise ValueError(
+                    f"[{self.name}] init_encoder: this model reads a shared encoder; give init_encoder to "
+                    "the bts_encoder component ([initialize.components.bts_encoder])"
+                )
             load_pretrained_encoder(self.model, init_encoder, self.name)
         self._build_head()
 
     def _require_model(self) -> None:
-        if not self.model.layers or not self.labels:
+        if not is_built(self.model) or not self.labels:
             raise ValueError(Errors.E109.format(name=self.name))
 
     # Training -------------------------------------------------------------
@@ -319,8 +324,9 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         """Spans of each doc, in character offsets, with label ids and probabilities."""
         self._require_model()
         runtime.limit_threads_in_child_process()
+        docs = list(docs)
         texts = [ByteText(doc.text) for doc in docs]
-        byte_spans = self.head.predict(self._prediction_model(), [t.as_array() for t in texts])
+        byte_spans = self.head.predict(self._prediction_model(), [t.as_array() for t in texts], docs=docs)
         return [to_chars(t, s) for t, s in zip(texts, byte_spans)]
 
     def _prediction_model(self) -> Model:
@@ -374,7 +380,7 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
 
     def _ensure_model(self) -> None:
         """Build the torch layer and the head for the stored labels, so weights can load."""
-        if self.labels and not self.model.layers:
+        if self.labels and not is_built(self.model):
             self.model.set_dim("nO", len(self.labels), force=True)
             ensure_built(self.model)
         if self.labels:

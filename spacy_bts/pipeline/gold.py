@@ -177,6 +177,8 @@ def training_batch(
             extra["unannotated"] = open_ids
         elif open_ids:
             note(UNANNOTATED_LABELS, doc, f"labels {sorted(unannotated_labels)} learned as absent")
+        if getattr(head, "reads_docs", False):
+            extra["doc"] = example.predicted
         batch = head.document_batch(text.as_array(), b_starts[fits], b_ends[fits], ids[fits], rng, known=known, **extra)
         batches.append(batch)
     return head.concat(batches), found, first

@@ -89,6 +89,8 @@ def score_pos(examples: Iterable[Example], *, spans_key: Optional[str] = "bts_po
     scores = Scorer.score_token_attr(examples, "pos", **kwargs)
     tagged, segmented = PRFScore(), PRFScore()
     for example in examples:
+        if not example.reference.has_annotation("POS"):
+            continue  # missing annotation is unknown (e.g. an NER document in a joint dev set)
         gold = {(t.idx, t.idx + len(t.text), t.pos_) for t in example.reference if not t.is_space}
         pred = predicted_words(example.predicted, spans_key)
         tagged.score_set(pred, gold)

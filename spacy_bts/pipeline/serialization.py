@@ -12,7 +12,8 @@ from typing import Any, Callable, Dict
 import srsly
 from spacy import util
 
-from ..heads.wiring import non_finite_parameters
+from ..heads.wiring import is_built, non_finite_parameters
+from ..shared_encoder import forget_precision_copy
 
 # Model attrs that the config given at load time sets, whatever the saved model says.
 RUNTIME_ATTRS = ("inference_segment_length",)
@@ -47,11 +48,12 @@ class LoadsSavedSettings:
                 f"[{self.name}] cannot load model weights from {source} (settings expect {expected}): {err}"
             ) from err
         self.model.attrs.update(configured)
+        forget_precision_copy(self.model)
         self._check_weights(source)
 
     def _check_weights(self, source: str) -> None:
         """Weights that load but cannot be right: damaged values, or labels of another file."""
-        damaged = non_finite_parameters(self.model) if self.model.layers else []
+        damaged = non_finite_parameters(self.model) if is_built(self.model) else []
         if damaged:
             raise ValueError(
                 f"[{self.name}] the model weights in {source} hold NaN or infinite values "

@@ -17,6 +17,9 @@ def factory_settings(args: Dict[str, Any]) -> Dict[str, Any]:
     return {key: value for key, value in args.items() if key not in ("nlp", "name", "model")}
 
 
+# Segment length of a model that does not segment itself (a tagger over a shared encoder).
+DEFAULT_SEGMENT_LENGTH = 256
+
 # Default training windows: one per 20 possible offsets (each byte in ~3 windows per epoch).
 DEFAULT_WINDOW_RATE = 0.05
 

@@ -25,6 +25,8 @@ TINY = [
     "200",
     "--vars.pretrain_epochs",
     "1",
+    "--vars.joint_max_steps",
+    "10",
 ]
 
 
@@ -59,3 +61,7 @@ def test_workflow_all_on_tiny_budget(tmp_path):
     assert "| fr_sequoia |" in (work / "metrics" / "pos" / "results.md").read_text()
     assert "Not produced yet" not in (work / "README.md").read_text()
     assert list((work / "packages").glob("xx_bts_ner-*/dist/*.tar.gz"))
+    project("run", "joint", ".", *TINY, cwd=work)
+    assert "| en |" in (work / "metrics" / "joint_ner" / "results.md").read_text()
+    assert "| fr_sequoia |" in (work / "metrics" / "joint_pos" / "results.md").read_text()
+    assert list((work / "packages").glob("xx_bts-*/dist/*.tar.gz"))

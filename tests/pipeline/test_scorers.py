@@ -22,6 +22,16 @@ def test_right_tokens_wrong_tag_lowers_both_scores_alike():
     assert scores["word_seg_f"] == 1.0
 
 
+def test_pos_scores_skip_references_without_pos():
+    # An NER document in a joint dev set: its words are not "words without a tag".
+    vocab = spacy.blank("xx").vocab
+    gold = doc_of(vocab, EN_GOLD, [True, True, False, False])
+    pred = doc_of(vocab, EN_GOLD, [True, True, False, False])
+    untagged = Doc(vocab, words=["Ada", "wrote", "."], spaces=[True, False, False])
+    scores = score_pos([Example(pred, gold), Example(untagged.copy(), untagged)], spans_key=None)
+    assert scores["pos_span_f"] == scores["word_seg_f"] == 1.0
+
+
 def test_wrong_tokens_pos_acc_and_span_f1_disagree():
     # "食べた" cut into "食べ" + "た", both VERB: each piece aligns to the one gold word,
     # so spaCy's pos_acc is perfect, but only 5 of 7 predicted words are gold words.

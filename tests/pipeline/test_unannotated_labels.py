@@ -11,7 +11,7 @@ from spacy.training import Example
 from thinc.api import fix_random_seed
 
 from spacy_bts.heads.tagging.biluo import IGNORE_TAG
-from spacy_bts.heads.tagging.module import ByteTaggerModule
+from spacy_bts.heads.tagging.module import allowed_tags
 from spacy_bts.pipeline import gold
 from spacy_bts.pipeline.scorers import score_ner
 
@@ -31,7 +31,7 @@ def test_allowed_tags_add_every_tag_of_the_open_labels_to_o_only():
     # 2 labels: tags O, B0 B1, I0 I1, L0 L1, U0 U1.
     targets = torch.tensor([0, 0, 3, IGNORE_TAG])
     open_labels = torch.tensor([0b10, 0, 0, 0b10])
-    allowed = ByteTaggerModule._allowed_tags(targets, open_labels, 9).int().tolist()
+    allowed = allowed_tags(targets, open_labels, 9).int().tolist()
     assert allowed[0] == [1, 0, 1, 0, 1, 0, 1, 0, 1]  # O and every tag of label 1
     assert allowed[1] == [1, 0, 0, 0, 0, 0, 0, 0, 0]
     assert allowed[2] == [0, 0, 0, 1, 0, 0, 0, 0, 0]

@@ -159,3 +159,23 @@ def test_init_encoder_needs_a_model_with_a_byte_encoder(pretrained):
     pipe = nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
     with pytest.raises(ValueError, match="ByteToSpan.v1 has no separate byte encoder"):
         pipe.initialize(lambda: ner_examples(nlp), nlp=nlp, init_encoder=out / "model-last.bin")
+
+
+def test_bts_encoder_pretrains_and_starts_from_the_weights(tmp_path):
+    """The shared encoder is pretrained as a component's own is (``[pretraining] component = "bts_encoder"``)."""
+    from conftest import SMALL_SHARED_ENCODER, joint_pipeline
+
+    fix_random_seed(0)
+    config = pretraining_config(tmp_path, epochs=1)
+    config["nlp"]["pipeline"] = ["bts_encoder"]
+    config["components"] = {"bts_encoder": {"factory": "bts_encoder", "model": SMALL_SHARED_ENCODER}}
+    config["pretraining"]["component"] = "bts_encoder"
+    (tmp_path / "out").mkdir()
+    pretrain(config.interpolate(), tmp_path / "out", silent=True)
+    nlp = joint_pipeline(components=("bts_ner",))
+    encoder = nlp.get_pipe("bts_encoder")
+    encoder.initialize(lambda: ner_examples(nlp), nlp=nlp, init_encoder=tmp_path / "out" / "model-last.bin")
+    saved = saved_encoder(tmp_path / "out" / "model-last.bin")
+    loaded = torch_module(encoder.model).encoder.state_dict()
+    assert saved.keys() == loaded.keys()
+    assert all(torch.equal(saved[name], loaded[name]) for name in saved)

@@ -76,7 +76,7 @@ class Seq2SeqHead:
     def concat(self, batches: Sequence[SegmentBatch]) -> SegmentBatch:
         return SegmentBatch.concat(batches, self.k)
 
-    def predict(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
+    def predict(self, model: Model, arrays: List[numpy.ndarray], docs=None) -> List[ByteSpans]:
         plan = plan_segments([len(data) for data in arrays], self.k, self.cfg["overlap"], central=False)
         parsed = []
         for part in split_batch(len(plan), self.cfg["max_batch_segments"]):

@@ -14,7 +14,7 @@ from thinc.api import Model
 
 from ...byte_text import PAD
 from ...encoders import EncoderSpec
-from ...segmenting import plan_segments, segment_inputs, split_batch
+from ...segmenting import plan_segments, segment_inputs, split_batch, tiles, training_offsets
 from ...spans import ByteSpans
 from .. import precision
 from ..registry import span_heads
@@ -22,18 +22,6 @@ from ..wiring import model_device
 from .architectures import TagBatch
 from .biluo import IGNORE_TAG, n_tags, spans_to_tags, tags_to_spans, viterbi
 from .module import ByteTaggerModule
-
-
-def _tiles(values: numpy.ndarray, offsets: numpy.ndarray, k: int, fill: int) -> numpy.ndarray:
-    padded = numpy.concatenate([values.astype(numpy.int64), numpy.full(k, fill, dtype=numpy.int64)])
-    return numpy.lib.stride_tricks.sliding_window_view(padded, k)[offsets].copy()
-
-
-def training_offsets(n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy.ndarray:
-    """Segments tiling the text from a random phase (the first and last moved inside)."""
-    last = max(n_bytes - k, 0)
-    phase = int(rng.integers(k))
-    return numpy.unique(numpy.clip(numpy.arange(-phase, n_bytes, k), 0, last))
 
 
 @span_heads.register("tagging")
@@ -85,7 +73,7 @@ class TaggingHead:
         if known is not None:
             tags[~known] = IGNORE_TAG  # missing annotation: no target
         offsets = training_offsets(len(data), k, rng)
-        batch = TagBatch(_tiles(data, offsets, k, PAD), _tiles(tags, offsets, k, IGNORE_TAG))
+        batch = TagBatch(tiles(data, offsets, k, PAD), tiles(tags, offsets, k, IGNORE_TAG))
         if len(unannotated):
             mask = sum(1 << int(label) for label in set(unannotated))
             batch.open_labels = numpy.where(batch.targets == 0, mask, 0).astype(numpy.int64)
@@ -106,7 +94,7 @@ class TaggingHead:
             open_labels,
         )
 
-    def predict(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
+    def predict(self, model: Model, arrays: List[numpy.ndarray], docs=None) -> List[ByteSpans]:
         k = self.k_predict
         plan = plan_segments([len(data) for data in arrays], k, self.cfg["overlap"], central=True)
         emissions = [numpy.empty((len(data), n_tags(self.n_labels)), dtype=numpy.float32) for data in arrays]

@@ -9,7 +9,7 @@ from conftest import SMALL_TAGGER
 from fixtures import ner_examples
 from spacy.training import Example
 
-from spacy_bts.heads.tagging.head import training_offsets
+from spacy_bts.segmenting import training_offsets
 
 
 def test_training_segments_cover_every_byte():
