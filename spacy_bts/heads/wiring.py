@@ -86,6 +86,11 @@ def prediction_copy(model: Model, kind: str) -> Model:
     """A prediction-only copy of a built CPU model in reduced precision ``kind``;
     the float model stays the one trained and serialized."""
     head = head_class(model)
+    if not head.precisions:
+        raise ValueError(
+            f"{model.name}: the {head.name} head predicts in float32 over a shared encoder; set the "
+            "encoder's precision instead (spacy-bts.ByteEncoder.v1 precision), and quantize = \"auto\" or false here"
+        )
     if kind not in head.precisions:
         raise ValueError(
             f"{model.name}: {kind} prediction is available for the byte tagger only; "

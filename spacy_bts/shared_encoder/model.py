@@ -9,6 +9,7 @@ precision) is an argument of the architecture, so a copy of the model placed in
 a component by ``nlp.replace_listeners`` predicts exactly as ``bts_encoder`` did.
 """
 
+import copy
 import weakref
 from typing import List
 
@@ -21,6 +22,7 @@ from thinc.types import Floats2d
 from ..byte_text import PAD, ByteText
 from ..encoders import EncoderSpec
 from ..heads import precision
+from ..heads.tagging import DEFAULT_TAGGER_MODEL
 from ..heads.wiring import check_rates, int_tensor
 from ..segmenting import plan_segments, segment_inputs, split_batch, tiles, training_offsets
 from .module import DocumentEncoderModule
@@ -34,17 +36,10 @@ overlap = 128
 dropout = 0.3
 byte_dropout = 0.05
 precision = "auto"
-
-[model.encoder]
-@architectures = "spacy-bts.BiLSTMEncoder.v2"
-embed_width = 64
-ngram_sizes = [2,3,4]
-ngram_buckets = 8192
-word_buckets = 4096
-hidden = 128
-depth = 2
 """
+# The same byte encoder as the components' own default model.
 DEFAULT_ENCODER_MODEL = Config().from_str(DEFAULT_ENCODER_CONFIG)["model"]
+DEFAULT_ENCODER_MODEL["encoder"] = copy.deepcopy(DEFAULT_TAGGER_MODEL["encoder"])
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 
