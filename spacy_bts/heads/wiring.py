@@ -89,7 +89,7 @@ def prediction_copy(model: Model, kind: str) -> Model:
     if not head.precisions:
         raise ValueError(
             f"{model.name}: the {head.name} head predicts in float32 over a shared encoder; set the "
-            "encoder's precision instead (spacy-bts.ByteEncoder.v1 precision), and quantize = \"auto\" or false here"
+            'encoder\'s precision instead (spacy-bts.ByteEncoder.v1 precision), and quantize = "auto" or false here'
         )
     if kind not in head.precisions:
         raise ValueError(
