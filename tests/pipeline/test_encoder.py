@@ -1,7 +1,9 @@
 """bts_encoder with listening bts_ner and bts_pos: one encoder, gradients from both, spaCy's listener rules."""
 
 import pickle
+from pathlib import Path
 
+import numpy
 import pytest
 import spacy
 from conftest import joint_pipeline, train
@@ -129,3 +131,12 @@ def test_frozen_annotating_encoder_feeds_its_listeners():
     assert losses["bts_ner"] > 0
     after = torch_module(encoder.model).state_dict()
     assert all(after[k].equal(v) for k, v in before.items())
+
+
+def test_the_joint_config_drops_the_states_after_the_pipeline():
+    config = spacy.util.load_config(Path(__file__).parents[2] / "configs" / "joint_cpu.cfg")
+    nlp = spacy.blank("xx")
+    cleaner = nlp.add_pipe("doc_cleaner", config={"attrs": dict(config["components"]["doc_cleaner"]["attrs"])})
+    doc = nlp.make_doc("ab")
+    doc._.bts_encoding = numpy.zeros((2, 4), dtype="f")
+    assert cleaner(doc)._.bts_encoding is None
