@@ -45,7 +45,7 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 # Predicted states are kept on the Docs between components (1 KB per byte in float32):
 # float16 halves that; the listeners compute in float32. Training states stay float32.
-STORED_DTYPE = numpy.float32
+STORED_DTYPE = numpy.float16
 
 # PyTorch module -> the reduced-precision copy predict() uses; dropped in training and
 # by forget_precision_copy after weights change. (Thinc models take no weak references.)
