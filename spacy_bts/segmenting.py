@@ -109,6 +109,14 @@ def plan_segments(lengths: Sequence[int], k: int, overlap: int, central: bool) -
     return SegmentPlan(*(numpy.concatenate(column) for column in zip(*parts)))
 
 
+def scatter_owned(plan: SegmentPlan, part: slice, values: numpy.ndarray, outputs: List[numpy.ndarray]) -> None:
+    """Copy each segment's owned byte range of ``values`` (one row per segment of ``part``)
+    into its text's per-byte ``outputs``."""
+    for row, s in enumerate(range(part.start, part.stop)):
+        o, lo, hi = plan.offset[s], plan.own_lo[s], plan.own_hi[s]
+        outputs[plan.doc[s]][lo:hi] = values[row, lo - o : hi - o]
+
+
 def segment_inputs(arrays: List[numpy.ndarray], seg_doc: numpy.ndarray, seg_offset: numpy.ndarray, k: int) -> Segments:
     """Materialize only the given segments' bytes: memory scales with the batch."""
     bounds = numpy.flatnonzero(numpy.diff(seg_doc)) + 1

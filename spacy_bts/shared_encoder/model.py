@@ -24,7 +24,7 @@ from ..encoders import EncoderSpec
 from ..heads import precision
 from ..heads.tagging import DEFAULT_TAGGER_MODEL
 from ..heads.wiring import check_rates, int_tensor
-from ..segmenting import plan_segments, segment_inputs, split_batch, tiles, training_offsets
+from ..segmenting import plan_segments, scatter_owned, segment_inputs, split_batch, tiles, training_offsets
 from .module import DocumentEncoderModule
 
 DEFAULT_ENCODER_CONFIG = """
@@ -161,9 +161,7 @@ def _predict(model: Model, arrays: List[numpy.ndarray]) -> List[Floats2d]:
         for part in split_batch(len(plan), precision.CPU_PREDICTION_ROWS[kind]):
             inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], k).inputs
             states = module.encode(int_tensor(model.layers[0], inputs)).cpu().numpy()
-            for row, s in enumerate(range(part.start, part.stop)):
-                o, lo, hi = plan.offset[s], plan.own_lo[s], plan.own_hi[s]
-                outputs[plan.doc[s]][lo:hi] = states[row, lo - o : hi - o]
+            scatter_owned(plan, part, states, outputs)
     finally:
         module.train(was_training)
     return outputs

@@ -14,7 +14,7 @@ from thinc.api import Model
 
 from ...byte_text import PAD
 from ...encoders import EncoderSpec
-from ...segmenting import plan_segments, segment_inputs, split_batch, tiles, training_offsets
+from ...segmenting import plan_segments, scatter_owned, segment_inputs, split_batch, tiles, training_offsets
 from ...spans import ByteSpans
 from .. import precision
 from ..registry import span_heads
@@ -103,9 +103,6 @@ class TaggingHead:
             rows = min(rows, precision.CPU_PREDICTION_ROWS[model.attrs.get("precision", "float32")])
         for part in split_batch(len(plan), rows):
             inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], k).inputs
-            log_probs = model.predict(TagBatch(inputs))
-            for row, s in enumerate(range(part.start, part.stop)):
-                o, lo, hi = plan.offset[s], plan.own_lo[s], plan.own_hi[s]
-                emissions[plan.doc[s]][lo:hi] = log_probs[row, lo - o : hi - o]
+            scatter_owned(plan, part, model.predict(TagBatch(inputs)), emissions)
         paths = viterbi(emissions, self.n_labels)
         return [tags_to_spans(path, lp, self.n_labels) for path, lp in zip(paths, emissions)]

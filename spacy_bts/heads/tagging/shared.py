@@ -99,7 +99,7 @@ def _convert_inputs(model: Model, inputs: ArgsKwargs, is_train: bool):
     kwargs = {key: int_tensor(model, value) for key, value in inputs.kwargs.items()}
 
     def backprop(d_inputs: ArgsKwargs):
-        return d_inputs.args[0].cpu().numpy() if d_inputs.args else numpy.zeros_like(inputs.args[0])
+        return d_inputs.args[0].cpu().numpy()
 
     return ArgsKwargs(args=(states,), kwargs=kwargs), backprop
 
