@@ -9,6 +9,9 @@ counted). Runs go one after another, so they get the same machine.
         --run tagger=configs/ner_cpu.cfg --run cnn=configs/ner_baseline.cfg \
         --train corpus/ner/en-train.spacy --dev corpus/ner/en-dev.spacy \
         --minutes 20 --eval-every 2 --out bench/results/curves_ner.json --png bench/results/curves_ner.png
+
+``--keep`` adds the runs of an earlier output (run on the same machine) to the
+table and plot, so a run can join a comparison later.
 """
 
 import argparse
@@ -102,8 +105,11 @@ def main():
     parser.add_argument("--set", action="append", default=[], help="NAME:dot.path=JSON value for one run")
     parser.add_argument("--out", required=True)
     parser.add_argument("--png")
+    parser.add_argument(
+        "--keep", help="an earlier output of this script (same machine): its runs are kept in --out and the plot"
+    )
     args = parser.parse_args()
-    results = []
+    results = json.loads(Path(args.keep).read_text())["runs"] if args.keep else []
     for spec in args.run:
         name, config_path = spec.split("=", 1)
         overrides = {"paths.train": args.train, "paths.dev": args.dev}

@@ -34,7 +34,18 @@ SMALL_TAGGER = {
         "depth": 1,
     },
 }
-SMALL_MODELS = {"seq2seq": SMALL_MODEL, "tagging": SMALL_TAGGER}
+SMALL_POINTER = {
+    "@architectures": "spacy-bts.EncoderSpanPointer.v1",
+    "segment_length": 64,
+    "inference_segment_length": 64,
+    "window": 48,
+    "window_overlap": 24,
+    "width": 32,
+    "dropout": 0.0,
+    "byte_dropout": 0.0,
+    "encoder": SMALL_TAGGER["encoder"],
+}
+SMALL_MODELS = {"seq2seq": SMALL_MODEL, "tagging": SMALL_TAGGER, "span_pointer": SMALL_POINTER}
 EVERY_WINDOW = {"@misc": "spacy-bts.sliding_windows.v1", "stride": 1}
 
 

@@ -6,7 +6,8 @@ in ``attrs["head"]``. It turns gold byte spans into training batches
 builds the model's PyTorch module (``build_module``) and decodes the model's
 output into scored byte spans per text (``predict``). ``max_span_bytes`` is the
 longest span it can express (``None``: any); ``precisions`` the reduced
-precisions its prediction copies support.
+precisions its prediction copies support; ``overlapping_spans`` (optional)
+whether it learns and emits spans that overlap or nest.
 """
 
 import catalogue

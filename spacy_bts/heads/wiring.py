@@ -120,10 +120,12 @@ def _wrap(module, mixed_precision: bool = False) -> Model:
 
 
 def int_tensor(model: Model, value):
-    """A numpy array as an int64 tensor on the wrapped module's device (anything else as is)."""
+    """A numpy array as a tensor on the wrapped module's device: integers as int64, floats
+    (a head's intermediate states) as float32; anything else as is."""
     if not isinstance(value, numpy.ndarray):
         return value
-    return xp2torch(numpy.ascontiguousarray(value, dtype=numpy.int64), device=model.shims[0].device)
+    dtype = numpy.float32 if numpy.issubdtype(value.dtype, numpy.floating) else numpy.int64
+    return xp2torch(numpy.ascontiguousarray(value, dtype=dtype), device=model.shims[0].device)
 
 
 def _convert_inputs(model: Model, batch, is_train: bool):

@@ -291,6 +291,8 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         # Gradients accumulate over chunks: one optimizer step per update.
         for part in split_batch(len(batch), self.cfg["max_batch_segments"]):
             chunk = batch.select(part)
+            if not len(chunk):  # a head that keeps documents whole may leave a part empty
+                continue
             weight = len(chunk) / len(batch)
             loss, backprop = self.model.begin_update(chunk)
             backprop(weight)
@@ -315,7 +317,8 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
         total = 0.0
         for part in split_batch(len(batch), self.cfg["max_batch_segments"]):
             chunk = batch.select(part)
-            total += float(self.model.predict(chunk)) * len(chunk) / len(batch)
+            if len(chunk):
+                total += float(self.model.predict(chunk)) * len(chunk) / len(batch)
         return total, None
 
     # Prediction -----------------------------------------------------------

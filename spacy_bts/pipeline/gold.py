@@ -12,7 +12,9 @@ components count and report with the document it came from.
 - only whitespace: skipped
 - leading/trailing whitespace: trimmed (predictions are trimmed the same way)
 - label not among the component's labels: skipped
-- overlapping an earlier span (by start, longer first): skipped
+- overlapping an earlier span (by start, longer first): skipped, unless the head
+  emits overlapping spans (``overlapping_spans``); then only an exact repeat is
+  skipped
 """
 
 from collections import Counter
@@ -68,8 +70,12 @@ def check_gold_spans(
     ends: Sequence[int],
     labels: Sequence[str],
     known_labels: Container[str],
+    overlapping: bool = False,
 ) -> GoldSpans:
-    """Repair or skip faulty spans; see the module docstring for the rules."""
+    """Repair or skip faulty spans; see the module docstring for the rules.
+
+    ``overlapping``: spans may overlap or nest (a repeated span is still skipped).
+    """
     faults: List[GoldFault] = []
     kept = []
     for start, end, label in zip(starts, ends, labels):
@@ -91,9 +97,14 @@ def check_gold_spans(
             faults.append(GoldFault(UNKNOWN_LABEL, start, end, label, "skipped"))
             continue
         kept.append((start, end, label))
-    kept, overlapping = drop_overlapping(kept)
-    for (start, end, label), reach in overlapping:
-        faults.append(GoldFault(OVERLAPPING, start, end, label, f"skipped (overlaps a span ending at {reach})"))
+    if overlapping:
+        kept, repeated = drop_repeated(kept)
+        for start, end, label in repeated:
+            faults.append(GoldFault(OVERLAPPING, start, end, label, "skipped (the same span is given twice)"))
+    else:
+        kept, dropped = drop_overlapping(kept)
+        for (start, end, label), reach in dropped:
+            faults.append(GoldFault(OVERLAPPING, start, end, label, f"skipped (overlaps a span ending at {reach})"))
     out_starts = [start for start, _, _ in kept]
     out_ends = [end for _, end, _ in kept]
     out_labels = [label for _, _, label in kept]
@@ -120,6 +131,15 @@ def drop_overlapping(spans: List[Tuple[int, int, str]]):
         kept.append((start, end, label))
         reach = end
     return kept, dropped
+
+
+def drop_repeated(spans: List[Tuple[int, int, str]]):
+    """Spans by start, longer first (then by label), each kept once; returns the kept and the repeats."""
+    kept: List[Tuple[int, int, str]] = []
+    repeated = []
+    for span in sorted(spans, key=lambda span: (span[0], -span[1], span[2])):
+        (repeated if kept and kept[-1] == span else kept).append(span)
+    return kept, repeated
 
 
 # A component's gold in one reference doc: (starts, ends, labels, unknown char ranges, labels the doc
@@ -155,7 +175,9 @@ def training_batch(
             note(UNANNOTATED, doc, f"no {task_annotation} annotation; skipped")
             continue
         starts, ends, labels, unknown, unannotated_labels = gold_spans
-        gold = check_gold_spans(doc.text, starts, ends, labels, label_ids)
+        gold = check_gold_spans(
+            doc.text, starts, ends, labels, label_ids, overlapping=getattr(head, "overlapping_spans", False)
+        )
         for fault in gold.faults:
             note(fault.kind, doc, fault.describe(doc.text))
         text = ByteText(doc.text)

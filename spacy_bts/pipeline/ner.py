@@ -42,7 +42,11 @@ def make_bts_ner(
 
     The model is a byte tagger (``spacy-bts.ByteTagger.v2``, the default) or
     the paper's seq2seq head (``spacy-bts.ByteToSpan.v1``,
-    ``spacy-bts.PositionalByteToSpan.v1``); each setting says which it applies to.
+    ``spacy-bts.PositionalByteToSpan.v1``, and ``spacy-bts.EncoderSpanPointer.v1``,
+    which emits the same triples from a byte encoder's states); each setting says
+    which it applies to. The seq2seq heads learn and emit overlapping and nested
+    spans (a gold span group under ``spans_key`` may hold them): all go into
+    ``doc.spans``, a non-overlapping subset into ``doc.ents``.
 
     spans_key: ``doc.spans`` key for all predicted entities (with their scores).
     threshold: minimum span score to keep a span. Byte tagger: the geometric
@@ -60,13 +64,15 @@ def make_bts_ner(
     overlap: both heads: bytes shared by consecutive inference segments (None:
         half a segment). The byte tagger reads each byte from the segment in
         which it is most central; the seq2seq head keeps each span from the
-        segment owning its last byte.
-    training_windows: seq2seq head only: how training windows are sampled (see
+        segment owning its last byte. The span pointer reads its encoder
+        segments as the byte tagger does; its span windows overlap by the
+        model's ``window_overlap``.
+    training_windows: seq2seq heads only: how training windows are sampled (see
         ``segments.py``). The byte tagger ignores it: it tiles each training
         document from a random phase, so an epoch reads every byte about once.
     max_batch_segments: both heads: segments per forward pass; bounds memory
         (in training, gradients accumulate over the chunks).
-    max_spans_per_segment: seq2seq head only: decoding stops after this many
+    max_spans_per_segment: seq2seq heads only: decoding stops after this many
         spans per segment (None: half the segment length); bounds decoding
         time. The byte tagger decodes whole documents with no such limit.
     quantize: how ``predict`` computes, from a copy of the float32 model that

@@ -55,7 +55,7 @@ def make_bts_pos(
         probability, start x length x label).
     retokenize: re-cut the Doc's tokens to the predicted words.
     overlap, max_batch_segments, quantize: both heads, as for ``bts_ner``.
-    training_windows, max_spans_per_segment: seq2seq head only, as for
+    training_windows, max_spans_per_segment: seq2seq heads only, as for
         ``bts_ner`` (the byte tagger ignores them).
     """
     return ByteToSpanPOS(nlp.vocab, model, name, **factory_settings(locals()))

@@ -7,7 +7,7 @@ can hold them; the byte layer itself handles them (test_byte_text.py).
 import pytest
 import spacy
 from fixtures import NER_SENTENCES, POS_SENTENCES
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 NASTY = [
@@ -68,8 +68,21 @@ def summary(doc):
     )
 
 
+# A batch on which the span pointer's decoder once rounded by a window's row in the batch
+# (a one-output layer); kept as an explicit example.
+FOUND_BATCH = [
+    "007}\x8bÌ檯𫽆\U0005e60e\U0006bc94𜽙\U001094900000000\x80\x80\x80\x80\x80\x80\x80𐀀𐀀%·\U000685bffî"
+    "\U0002ec9b`é\x18v¥\U001040d6Þ3鿯7\U000ad2833\x8f¤Angela Merkel traf Emmanuel Macron in Straßburg.",
+    "007}\x8bÌ檯𫽆\U0005e60e\U0006bc94𜽙\U001094900000000\x80\x80\x80\x80\x80\x80\x80𐀀𐀀Émile Zola est né à "
+    "Paris en 1840.Émile Zola est né à Paris en 1840.",
+    "0000000\x80\x80\x80\x80\x80\x80\x80𐀀𐀀Émile Zola est né à Paris en 1840.Angela Merkel traf Emmanuel Macron "
+    "in Straßburg.007}\x8bÌ檯𫽆\U0005e60e\U0006bc94𜽙\U00109490",
+]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(texts, min_size=1, max_size=4))
+@example(batch=FOUND_BATCH)
 def test_any_text_is_annotated_without_shifting(both, batch):
     single = [both(text) for text in batch]
     for doc, text in zip(single, batch):

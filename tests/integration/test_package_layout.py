@@ -17,6 +17,7 @@ TORCH_MODULES = {
     "spacy_bts.heads.precision",
     "spacy_bts.heads.tagging.module",
     "spacy_bts.heads.seq2seq.module",
+    "spacy_bts.heads.seq2seq.pointer_module",
     "spacy_bts.pretraining.module",
     "spacy_bts.shared_encoder.module",
     "spacy_bts.runtime",

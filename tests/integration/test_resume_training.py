@@ -36,7 +36,9 @@ def small_overrides(config_path: Path) -> dict:
             overrides.update({f"{prefix}.encoder.embed_width": 16, f"{prefix}.encoder.ngram_buckets": 64})
             overrides.update({f"{prefix}.encoder.hidden": 16, f"{prefix}.encoder.depth": 1})
         if "width" in model and str(model.get("@architectures", "")).startswith("spacy-bts"):
-            overrides.update({f"{prefix}.width": 16, f"{prefix}.depth": 1})
+            overrides[f"{prefix}.width"] = 16
+            if "depth" in model:
+                overrides[f"{prefix}.depth"] = 1
     return overrides
 
 

@@ -17,9 +17,9 @@ from spacy_bts.pipeline import gold
 from spacy_bts.pipeline.gold import check_gold_spans
 
 
-def ner_pipe(labels=("LOC", "PER")):
+def ner_pipe(labels=("LOC", "PER"), model=SMALL_MODEL):
     nlp = spacy.blank("xx")
-    pipe = nlp.add_pipe("bts_ner", config={"model": SMALL_MODEL})
+    pipe = nlp.add_pipe("bts_ner", config={"model": model})
     for label in labels:
         pipe.add_label(label)
     nlp.initialize()
@@ -57,7 +57,7 @@ def test_trailing_whitespace_is_trimmed_and_reported():
 
 
 def test_empty_and_overlapping_gold_spans_are_skipped_with_offsets():
-    nlp, pipe = ner_pipe()
+    nlp, pipe = ner_pipe(model=SMALL_TAGGER)  # BILUO tags cannot overlap
     words = ["Anna", "Maria", "lives", "in", "Rome"]
     eg = example_with_spans(
         nlp,
@@ -73,6 +73,21 @@ def test_empty_and_overlapping_gold_spans_are_skipped_with_offsets():
     at = text.index(" in ") + 1
     assert empty and f"chars [{at}, {at}) '' label 'LOC': skipped" in empty[0]
     assert pipe.skipped[gold.OVERLAPPING] == 1 and pipe.skipped[gold.EMPTY] == 1
+
+
+@pytest.mark.parametrize("head", ["seq2seq", "span_pointer"])
+def test_seq2seq_heads_keep_overlapping_gold_spans_and_skip_repeats(head):
+    nlp, pipe = ner_pipe(model=SMALL_MODELS[head])
+    words = ["Anna", "Maria", "lives", "in", "Rome"]
+    spans = [(0, 2, "PER"), (1, 2, "PER"), (4, 5, "LOC"), (4, 5, "LOC"), (3, 5, "LOC")]
+    eg = example_with_spans(nlp, words, [True] * 4 + [False], spans)
+    batch, messages = caught(lambda: pipe.training_batch([eg]))
+    repeated = [m for m in messages if gold.OVERLAPPING in m]
+    assert len(repeated) == 1 and "'Rome' label 'LOC': skipped (the same span is given twice)" in repeated[0]
+    assert pipe.skipped[gold.OVERLAPPING] == 1
+    # The four distinct spans, nested ones included, are all targets of the window holding them all.
+    targets = batch.targets[(batch.targets != -1).sum(axis=1).argmax()]
+    assert (targets != -1).sum() == 3 * 4 + 1
 
 
 def test_unannotated_docs_and_unknown_labels_are_counted():

@@ -59,7 +59,7 @@ def test_weights_for_another_label_set(saved, tmp_path):
 
 
 def test_weights_for_another_width(saved, tmp_path):
-    if spacy.load(saved).get_pipe("bts_ner").head.name == "tagging":
+    if spacy.load(saved).get_pipe("bts_ner").head.name in ("tagging", "span_pointer"):
         change, described = {"encoder": {"hidden": 16}}, "'hidden': 16"
     else:
         change, described = {"width": 32}, "width 32"

@@ -25,6 +25,7 @@ from .windows import SegmentBatch, WindowSampler, training_segments
 class Seq2SeqHead:
     name = "seq2seq"
     precisions = ("int8",)
+    overlapping_spans = True  # a window's triples may overlap or nest
 
     def __init__(self, model: Model, n_labels: int, cfg: Dict, training_windows: WindowSampler) -> None:
         self.model = model

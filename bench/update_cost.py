@@ -1,0 +1,98 @@
+"""Seconds per training update of several configs on the same batches, in one process.
+
+Each config is initialised as ``spacy train`` does; the first ``--batches``
+batches of the shuffled training set (the same for every config) are each
+given to ``nlp.update`` after ``--warmup`` updates, and the median time is
+printed with its ratio to the first run. ``--profile`` adds the top functions
+of a cProfile of the timed updates.
+
+    python bench/update_cost.py --run tagger=configs/ner_cpu.cfg \
+        --run seq2seq=configs/ner_seq2seq_encoder_cpu.cfg \
+        --train corpus/ner/en-train.spacy --dev corpus/ner/en-dev.spacy
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import statistics
+import time
+
+from spacy.schemas import ConfigSchemaTraining
+from spacy.training.initialize import init_nlp
+from spacy.util import load_config, registry, resolve_dot_names
+from thinc.api import fix_random_seed
+from timing import cpu_description
+
+
+def update_seconds(config_path, args, overrides):
+    config = load_config(config_path, overrides=overrides, interpolate=True)
+    fix_random_seed(config["training"]["seed"])
+    nlp = init_nlp(config)
+    T = registry.resolve(nlp.config["training"], schema=ConfigSchemaTraining)
+    (train_corpus,) = resolve_dot_names(nlp.config, [T["train_corpus"]])
+    examples = list(train_corpus(nlp))
+    random.Random(0).shuffle(examples)
+    batches = []
+    for batch in T["batcher"](examples):
+        batches.append(batch)
+        if len(batches) == args.warmup + args.batches:
+            break
+    optimizer = T["optimizer"]
+    for batch in batches[: args.warmup]:
+        nlp.update(batch, drop=T["dropout"], sgd=optimizer, losses={})
+    seconds, words = [], 0
+    profiler = cProfile.Profile() if args.profile else None
+    for batch in batches[args.warmup :]:
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        nlp.update(batch, drop=T["dropout"], sgd=optimizer, losses={})
+        if profiler:
+            profiler.disable()
+        seconds.append(time.perf_counter() - start)
+        words += sum(len(eg.reference) for eg in batch)
+    report = None
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
+        report = out.getvalue()
+    return statistics.median(seconds), words / sum(seconds), report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", action="append", required=True, help="NAME=CONFIG")
+    parser.add_argument("--set", action="append", default=[], help="NAME:dotted.key=JSON value")
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--dev", required=True)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--profile", type=int, default=0, help="print this many functions of a cProfile")
+    args = parser.parse_args()
+    import json
+
+    print(f"CPU: {cpu_description()}")
+    rows, first = [], None
+    for run in args.run:
+        name, path = run.split("=", 1)
+        overrides = {"paths.train": args.train, "paths.dev": args.dev}
+        for item in args.set:
+            target, assignment = item.split(":", 1)
+            if target == name:
+                key, value = assignment.split("=", 1)
+                overrides[key] = json.loads(value)
+        median, words_per_s, report = update_seconds(path, args, overrides)
+        first = first or median
+        rows.append((name, median, words_per_s, median / first))
+        print(f"[{name}] {median * 1000:.0f} ms/update, {words_per_s:,.0f} words/s, {median / first:.2f}x", flush=True)
+        if report:
+            print(report)
+    print("\n| run | ms per update (median) | training words/s | ratio to first |\n| --- | --- | --- | --- |")
+    for name, median, words_per_s, ratio in rows:
+        print(f"| {name} | {median * 1000:.0f} | {words_per_s:,.0f} | {ratio:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

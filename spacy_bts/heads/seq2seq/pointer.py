@@ -1,0 +1,350 @@
+"""The span pointer head: the paper's ``[start, length, label]`` output over a byte
+encoder that reads each text once (``pointer_module.py``).
+
+Training tiles each document with encoder segments from a random phase (as the
+byte tagger does) and draws span windows of ``window`` bytes with the
+component's ``training_windows``; a window's targets are the spans wholly
+inside it (``windows.window_targets``). Prediction encodes overlapping segments,
+keeps each byte's state from the segment in which it is most central, decodes
+windows that overlap by ``window_overlap`` bytes and keeps each span from the
+window owning its last byte (``stitching.py``).
+"""
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import numpy
+from spacy.util import registry
+from thinc.api import Model
+
+from ...byte_text import PAD
+from ...encoders import EncoderSpec
+from ...segmenting import (
+    central_ownership,
+    inference_offsets,
+    plan_segments,
+    scatter_owned,
+    segment_inputs,
+    split_batch,
+    tiles,
+    training_offsets,
+)
+from ...spans import ByteSpans
+from ..registry import span_heads
+from ..tagging.biluo import IGNORE_TAG, n_tags, spans_to_tags
+from ..wiring import check_rates, span_model
+from .pointer_module import SpanPointerModule
+from .stitching import SegmentSpans, parse_outputs, stitch
+from .vocab import IGNORE, SpanVocab
+from .windows import window_targets
+
+# Windows decoded per forward pass in prediction.
+DECODE_ROWS = 256
+
+
+@dataclass
+class PointerBatch:
+    """Encoder segments of a batch of documents and the span windows read from their states.
+
+    ``rows`` holds, for each window byte, its flat index into the (segments x
+    bytes) states (-1 past the document's end). ``len()`` counts segments.
+    """
+
+    inputs: numpy.ndarray  # (n_segments, L) int64 bytes
+    segment_doc: numpy.ndarray  # (n_segments,) document of each segment
+    rows: numpy.ndarray  # (n_windows, window) int64
+    window_doc: numpy.ndarray  # (n_windows,)
+    n_valid: numpy.ndarray  # (n_windows,)
+    targets: numpy.ndarray  # (n_windows, n_steps) output ids, IGNORE-padded
+    tags: Optional[numpy.ndarray] = None  # (n_segments, L) BILUO tags for the tagging loss
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+    def torch_args(self):
+        kwargs = {"inputs": self.inputs, "rows": self.rows, "n_valid": self.n_valid, "targets": self.targets}
+        if self.tags is not None:
+            kwargs["tags"] = self.tags
+        return (), kwargs
+
+    def select(self, part: slice) -> "PointerBatch":
+        """The documents whose first segment is in ``part``, with all their segments and windows."""
+        first = numpy.searchsorted(self.segment_doc, self.segment_doc[part], side="left")
+        docs = numpy.unique(self.segment_doc[part][first >= part.start])
+        if not len(docs):
+            return self._subset(slice(0, 0), slice(0, 0))
+        seg = slice(
+            int(numpy.searchsorted(self.segment_doc, docs[0], side="left")),
+            int(numpy.searchsorted(self.segment_doc, docs[-1], side="right")),
+        )
+        win = slice(
+            int(numpy.searchsorted(self.window_doc, docs[0], side="left")),
+            int(numpy.searchsorted(self.window_doc, docs[-1], side="right")),
+        )
+        return self._subset(seg, win)
+
+    def _subset(self, seg: slice, win: slice) -> "PointerBatch":
+        shift = seg.start * self.inputs.shape[1]
+        rows = self.rows[win]
+        rows = numpy.where(rows >= 0, rows - shift, -1)
+        targets = self.targets[win]
+        if targets.shape[0]:
+            targets = targets[:, : int((targets != IGNORE).sum(axis=1).max())]
+        tags = None if self.tags is None else self.tags[seg]
+        return PointerBatch(
+            self.inputs[seg], self.segment_doc[seg], rows, self.window_doc[win], self.n_valid[win], targets, tags
+        )
+
+    @classmethod
+    def concat(cls, batches: Sequence["PointerBatch"], segment_length: int, window: int) -> "PointerBatch":
+        if not batches:
+            empty = numpy.zeros((0,), dtype=numpy.int64)
+            return cls(
+                numpy.zeros((0, segment_length), dtype=numpy.int64), empty, numpy.zeros((0, window), dtype=numpy.int64),
+                empty, empty, numpy.zeros((0, 1), dtype=numpy.int64),
+            )  # fmt: skip
+        shifts = numpy.cumsum([0] + [b.inputs.size for b in batches[:-1]])
+        rows = numpy.concatenate([numpy.where(b.rows >= 0, b.rows + s, -1) for b, s in zip(batches, shifts)])
+        width = max(b.targets.shape[1] for b in batches)
+        targets = numpy.full((len(rows), width), IGNORE, dtype=numpy.int64)
+        at = 0
+        for b in batches:
+            targets[at : at + len(b.rows), : b.targets.shape[1]] = b.targets
+            at += len(b.rows)
+        has_tags = all(b.tags is not None for b in batches)
+        return cls(
+            numpy.concatenate([b.inputs for b in batches]),
+            numpy.concatenate([numpy.full(len(b), i, dtype=numpy.int64) for i, b in enumerate(batches)]),
+            rows,
+            numpy.concatenate([numpy.full(len(b.rows), i, dtype=numpy.int64) for i, b in enumerate(batches)]),
+            numpy.concatenate([b.n_valid for b in batches]),
+            targets,
+            numpy.concatenate([b.tags for b in batches]) if has_tags else None,
+        )
+
+
+@dataclass
+class EncodeBatch:
+    """Prediction: segments whose byte states are wanted."""
+
+    inputs: numpy.ndarray
+    targets = None
+
+    def torch_args(self):
+        return (), {"inputs": self.inputs}
+
+
+@dataclass
+class DecodeBatch:
+    """Prediction: windows of byte states to decode."""
+
+    states: numpy.ndarray  # (n_windows, window, width) float32
+    n_valid: numpy.ndarray
+    max_spans: Optional[int]
+    targets = None
+
+    def torch_args(self):
+        kwargs = {"states": self.states, "n_valid": self.n_valid}
+        if self.max_spans is not None:
+            kwargs["max_spans"] = self.max_spans
+        return (), kwargs
+
+
+def byte_rows(offsets: numpy.ndarray, k: int, n_bytes: int, first_row: int) -> numpy.ndarray:
+    """Flat state index of each byte of a text read in segments at ``offsets``, from
+    the segment in which it is most central; the text's first segment is ``first_row``."""
+    lo, hi = central_ownership(offsets, k, n_bytes)
+    counts = hi - lo
+    segment = numpy.repeat(numpy.arange(len(offsets)), counts)
+    byte = numpy.arange(n_bytes)
+    return (first_row + segment) * k + byte - offsets[segment]
+
+
+def window_rows(byte_row: numpy.ndarray, offsets: numpy.ndarray, window: int) -> numpy.ndarray:
+    """(windows, window) flat state rows of the windows at ``offsets``; -1 past the end."""
+    positions = offsets[:, None] + numpy.arange(window)[None, :]
+    padded = numpy.concatenate([byte_row, [-1]])
+    return padded[numpy.minimum(positions, len(byte_row))]
+
+
+def outermost(starts: numpy.ndarray, ends: numpy.ndarray) -> numpy.ndarray:
+    """Indices of spans, by start and longer first, that overlap no span kept before them."""
+    order = numpy.lexsort((-numpy.asarray(ends), numpy.asarray(starts)))
+    kept, reach = [], -1
+    for i in order.tolist():
+        if starts[i] >= reach:
+            kept.append(i)
+            reach = ends[i]
+    return numpy.asarray(kept, dtype=numpy.int64)
+
+
+@span_heads.register("span_pointer")
+class SpanPointerHead:
+    name = "span_pointer"
+    precisions = ("int8",)
+    overlapping_spans = True  # a window's triples may overlap or nest
+
+    def __init__(self, model: Model, n_labels: int, cfg: Dict, training_windows) -> None:
+        self.model = model
+        a = model.attrs
+        self.k, self.k_predict, self.window = a["segment_length"], a["inference_segment_length"], a["window"]
+        self.vocab = SpanVocab(self.window, n_labels)
+        self.n_labels = n_labels
+        self.cfg = cfg
+        self.training_windows = training_windows
+
+    @property
+    def max_span_bytes(self) -> int:
+        return self.window
+
+    @staticmethod
+    def build_module(attrs: Dict, n_labels: int):
+        encoder = EncoderSpec(attrs["encoder_kind"], attrs["encoder_settings"]).build(attrs["dropout_rate"])
+        return SpanPointerModule(
+            encoder, n_labels, attrs["window"], attrs["width"], attrs["dropout_rate"], attrs["byte_dropout"],
+            attrs["tagging_weight"], n_tags(n_labels), attrs.get("tag_features", False),
+        )  # fmt: skip
+
+    @staticmethod
+    def auto_precision(model: Model) -> Optional[str]:
+        return None
+
+    @staticmethod
+    def describe(model: Model) -> str:
+        a = model.attrs
+        return (
+            f"encoder {a['encoder_kind']} {a['encoder_settings']}, segment_length {a['segment_length']}, "
+            f"window {a['window']}, width {a['width']}"
+        )
+
+    def document_batch(self, data, starts, ends, labels, rng, known=None) -> PointerBatch:
+        n, k = len(data), self.k
+        offsets = training_offsets(n, k, rng)
+        rows = byte_rows(offsets, k, n, 0)
+        windows = self.training_windows(n, self.window, rng)
+        if known is not None:
+            # A window holding bytes with missing annotation has unknown targets: skipped.
+            unknown_before = numpy.concatenate([[0], numpy.cumsum(~known)])
+            ends_w = numpy.minimum(windows + self.window, n)
+            windows = windows[unknown_before[ends_w] == unknown_before[windows]]
+        tags = None
+        if self.model.attrs["tagging_weight"] > 0:
+            # BILUO tags cannot nest: the tagging loss learns the outermost spans.
+            outer = outermost(starts, ends)
+            per_byte = spans_to_tags(n, starts[outer], ends[outer], labels[outer], self.n_labels)
+            if known is not None:
+                per_byte[~known] = IGNORE_TAG
+            tags = tiles(per_byte, offsets, k, IGNORE_TAG)
+        return PointerBatch(
+            tiles(data, offsets, k, PAD),
+            numpy.zeros(len(offsets), dtype=numpy.int64),
+            window_rows(rows, windows, self.window),
+            numpy.zeros(len(windows), dtype=numpy.int64),
+            numpy.minimum(self.window, n - windows).astype(numpy.int64),
+            window_targets(windows, starts, ends, labels, self.vocab),
+            tags,
+        )
+
+    def concat(self, batches: Sequence[PointerBatch]) -> PointerBatch:
+        return PointerBatch.concat(batches, self.k, self.window)
+
+    def predict(self, model: Model, arrays: List[numpy.ndarray], docs=None) -> List[ByteSpans]:
+        """Spans of each text; texts go in groups of about ``max_batch_segments`` encoder
+        segments, so the byte states held at once are bounded (a longer text is a group)."""
+        cap, overlap = self.cfg["max_batch_segments"], self.cfg["overlap"]
+        n_segments = [len(inference_offsets(len(data), self.k_predict, overlap)) for data in arrays]
+        results: List[ByteSpans] = []
+        group: List[numpy.ndarray] = []
+        held = 0
+        for data, n in zip(arrays, n_segments):
+            if group and held + n > cap:
+                results += self._predict_group(model, group)
+                group, held = [], 0
+            group.append(data)
+            held += n
+        if group:
+            results += self._predict_group(model, group)
+        return results
+
+    def _predict_group(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
+        lengths = [len(data) for data in arrays]
+        plan = plan_segments(lengths, self.k_predict, self.cfg["overlap"], central=True)
+        states: List[numpy.ndarray] = []
+        for part in split_batch(len(plan), self.cfg["max_batch_segments"]):
+            inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], self.k_predict).inputs
+            encoded = model.predict(EncodeBatch(inputs))
+            if not states:  # one row past each text's end stays zero: windows' padding
+                states = [numpy.zeros((n + 1, encoded.shape[-1]), dtype=numpy.float32) for n in lengths]
+            scatter_owned(plan, part, encoded, states)
+        windows = plan_segments(lengths, self.window, self.model.attrs["window_overlap"], central=False)
+        parsed = []
+        positions = numpy.arange(self.window)
+        for part in split_batch(len(windows), DECODE_ROWS):
+            doc, offset = windows.doc[part], windows.offset[part]
+            n_bytes = numpy.asarray(lengths)[doc]
+            index = numpy.minimum(offset[:, None] + positions[None, :], n_bytes[:, None])
+            gathered = numpy.stack([states[d][i] for d, i in zip(doc, index)])
+            n_valid = numpy.minimum(self.window, n_bytes - offset)
+            outputs, probs = model.predict(DecodeBatch(gathered, n_valid, self.cfg["max_spans_per_segment"]))
+            spans = parse_outputs(outputs, probs, self.vocab)
+            spans.segment += part.start
+            parsed.append(spans)
+        fields = ("segment", "starts", "lengths", "labels", "probs")
+        merged = SegmentSpans(
+            *(
+                numpy.concatenate([getattr(p, f) for p in parsed]) if parsed else numpy.zeros(0, numpy.int64)
+                for f in fields
+            )
+        )
+        return stitch(merged, windows.doc, windows.offset, windows.own_lo, windows.own_hi, len(arrays))
+
+
+@registry.architectures("spacy-bts.EncoderSpanPointer.v1")
+def build_encoder_span_pointer(
+    encoder: EncoderSpec, segment_length: int = 256, inference_segment_length: int = 256, window: int = 64,
+    window_overlap: int = 32, width: int = 128, dropout: float = 0.2, byte_dropout: float = 0.05,
+    tagging_weight: float = 1.0, tag_features: bool = False, mixed_precision: bool = False, nO: Optional[int] = None,
+) -> Model[PointerBatch, object]:  # fmt: skip
+    """The paper's ``[start, length, label]`` output on a byte encoder that reads each text once.
+
+    encoder: a byte encoder architecture, e.g. ``spacy-bts.BiLSTMEncoder.v2``.
+    segment_length / inference_segment_length: bytes per encoder segment in
+        training / prediction (prediction segments overlap by the component's ``overlap``).
+    window: bytes per span window; spans are at most this long.
+    window_overlap: bytes shared by consecutive windows in prediction.
+    width: units of the decoder's LSTM cell and attention.
+    tagging_weight: weight of a per-byte BILUO loss on the same encoder (0: none).
+    tag_features: the decoder's attention keys also read that BILUO layer's scores.
+    dropout, byte_dropout, mixed_precision, nO: as ``spacy-bts.ByteTagger.v2``.
+    """
+    name = "spacy-bts.EncoderSpanPointer.v1"
+    if not isinstance(encoder, EncoderSpec):
+        raise ValueError(f"{name}: encoder must be a byte encoder architecture, got {type(encoder).__name__}")
+    if window < 2 or segment_length < window or inference_segment_length < segment_length:
+        raise ValueError(
+            f"{name}: need 2 <= window <= segment_length <= inference_segment_length, got "
+            f"{window}, {segment_length}, {inference_segment_length}"
+        )
+    if not 0 <= window_overlap < window:
+        raise ValueError(f"{name}: window_overlap must be in [0, window), got {window_overlap}")
+    if width < 1 or tagging_weight < 0:
+        raise ValueError(f"{name}: width must be >= 1 and tagging_weight >= 0, got {width}, {tagging_weight}")
+    check_rates(name, dropout=dropout, byte_dropout=byte_dropout)
+    attrs = {
+        "architecture": name,
+        "head": "span_pointer",
+        "encoder_kind": encoder.kind,
+        "encoder_settings": dict(encoder.settings),
+        "segment_length": segment_length,
+        "inference_segment_length": inference_segment_length,
+        "window": window,
+        "window_overlap": window_overlap,
+        "width": width,
+        "dropout": dropout,
+        "dropout_rate": dropout,
+        "byte_dropout": byte_dropout,
+        "tagging_weight": tagging_weight,
+        "tag_features": tag_features,
+        "mixed_precision": mixed_precision,
+    }
+    return span_model("span_pointer", attrs, nO)
