@@ -4,7 +4,9 @@ Each config is initialised as ``spacy train`` does; the first ``--batches``
 batches of the shuffled training set (the same for every config) are each
 given to ``nlp.update`` after ``--warmup`` updates, and the median time is
 printed with its ratio to the first run. ``--profile`` adds the top functions
-of a cProfile of the timed updates.
+of a cProfile of the timed updates. The table also gives, per update, the rows
+and bytes per row the encoder (or the seq2seq LSTM) reads, the span windows and
+the decoder's output steps.
 
     python bench/update_cost.py --run tagger=configs/ner_cpu.cfg \
         --run seq2seq=configs/ner_seq2seq_encoder_cpu.cfg \
@@ -19,6 +21,7 @@ import random
 import statistics
 import time
 
+import numpy
 from spacy.schemas import ConfigSchemaTraining
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
@@ -40,6 +43,7 @@ def update_seconds(config_path, args, overrides):
         if len(batches) == args.warmup + args.batches:
             break
     optimizer = T["optimizer"]
+    shapes = batch_shapes(nlp, batches[args.warmup :])
     for batch in batches[: args.warmup]:
         nlp.update(batch, drop=T["dropout"], sgd=optimizer, losses={})
     seconds, words = [], 0
@@ -58,7 +62,34 @@ def update_seconds(config_path, args, overrides):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
         report = out.getvalue()
-    return statistics.median(seconds), words / sum(seconds), report
+    return statistics.median(seconds), words / sum(seconds), report, shapes
+
+
+def batch_shapes(nlp, batches):
+    """Mean sizes of what each BTS component's model reads per update: rows x bytes through
+    the encoder (or the seq2seq LSTM), windows, and decoder output steps."""
+    found = {}
+    for name, pipe in nlp.pipeline:
+        if not hasattr(pipe, "training_batch"):
+            continue
+        rows, width, windows, steps = [], [], [], []
+        for batch in batches:
+            head_batch = pipe.training_batch(batch, numpy.random.default_rng(0))
+            rows.append(head_batch.inputs.shape[0])
+            width.append(head_batch.inputs.shape[1])
+            window_rows = getattr(head_batch, "rows", head_batch.inputs)
+            windows.append(window_rows.shape[0] if getattr(head_batch, "targets", None) is not None else 0)
+            targets = getattr(head_batch, "targets", None)
+            steps.append(
+                targets.shape[1] if targets is not None and targets.ndim == 2 and hasattr(head_batch, "n_valid") else 0
+            )
+        found[name] = {
+            "rows": statistics.mean(rows),
+            "bytes per row": statistics.mean(width),
+            "windows": statistics.mean(windows) if any(steps) else 0,
+            "output steps": statistics.mean(steps),
+        }
+    return found
 
 
 def main():
@@ -83,15 +114,22 @@ def main():
             if target == name:
                 key, value = assignment.split("=", 1)
                 overrides[key] = json.loads(value)
-        median, words_per_s, report = update_seconds(path, args, overrides)
+        median, words_per_s, report, shapes = update_seconds(path, args, overrides)
         first = first or median
-        rows.append((name, median, words_per_s, median / first))
+        rows.append((name, median, words_per_s, median / first, shapes))
         print(f"[{name}] {median * 1000:.0f} ms/update, {words_per_s:,.0f} words/s, {median / first:.2f}x", flush=True)
         if report:
             print(report)
-    print("\n| run | ms per update (median) | training words/s | ratio to first |\n| --- | --- | --- | --- |")
-    for name, median, words_per_s, ratio in rows:
-        print(f"| {name} | {median * 1000:.0f} | {words_per_s:,.0f} | {ratio:.2f}x |")
+    print(
+        "\n| run | ms per update (median) | training words/s | ratio to first | rows x bytes read | windows "
+        "| output steps |\n| --- | --- | --- | --- | --- | --- | --- |"
+    )
+    for name, median, words_per_s, ratio, shapes in rows:
+        for shape in shapes.values():
+            print(
+                f"| {name} | {median * 1000:.0f} | {words_per_s:,.0f} | {ratio:.2f}x | {shape['rows']:.0f} x "
+                f"{shape['bytes per row']:.0f} | {shape['windows']:.0f} | {shape['output steps']:.1f} |"
+            )
 
 
 if __name__ == "__main__":

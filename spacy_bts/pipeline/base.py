@@ -81,7 +81,10 @@ class ByteToSpanPipe(LoadsSavedSettings, TrainablePipe):
             "threshold": threshold,
             "overlap": k // 2 if overlap is None else overlap,
             "max_batch_segments": max_batch_segments,
-            "max_spans_per_segment": k // 2 if max_spans_per_segment is None else max_spans_per_segment,
+            # Half of what a decoded segment (or span window) holds.
+            "max_spans_per_segment": (
+                model.attrs.get("window", k) // 2 if max_spans_per_segment is None else max_spans_per_segment
+            ),
             "quantize": quantize,
             **self.default_settings,
             **settings,

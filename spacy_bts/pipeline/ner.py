@@ -73,8 +73,8 @@ def make_bts_ner(
     max_batch_segments: both heads: segments per forward pass; bounds memory
         (in training, gradients accumulate over the chunks).
     max_spans_per_segment: seq2seq heads only: decoding stops after this many
-        spans per segment (None: half the segment length); bounds decoding
-        time. The byte tagger decodes whole documents with no such limit.
+        spans per segment or span window (None: half its length); bounds
+        decoding time. The byte tagger decodes whole documents with no such limit.
     quantize: how ``predict`` computes, from a copy of the float32 model that
         is trained and saved: false (float32); true or "int8" (both heads: int8
         dynamic quantization of the LSTM and linear layers; results can vary
