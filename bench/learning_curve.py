@@ -24,6 +24,7 @@ from spacy.schemas import ConfigSchemaTraining
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 from thinc.api import fix_random_seed
+from timing import run_overrides
 
 
 def score_key(nlp) -> str:
@@ -112,12 +113,7 @@ def main():
     results = json.loads(Path(args.keep).read_text())["runs"] if args.keep else []
     for spec in args.run:
         name, config_path = spec.split("=", 1)
-        overrides = {"paths.train": args.train, "paths.dev": args.dev}
-        for item in args.set:
-            run, assignment = item.split(":", 1)
-            if run == name:
-                path, value = assignment.split("=", 1)
-                overrides[path] = json.loads(value)
+        overrides = run_overrides(name, args.set, args.train, args.dev)
         results.append(curve(name, config_path, args, overrides))
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"minutes": args.minutes, "runs": results}, indent=1))

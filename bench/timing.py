@@ -84,3 +84,16 @@ def cpu_description() -> str:
         pass
     shown = sorted(f for f in flags if f.startswith(("avx512_bf16", "avx512_vnni", "amx", "avx512f", "avx2")))
     return f"{name} ({', '.join(shown) or 'flags unknown'})"
+
+
+def run_overrides(name: str, sets, train: str, dev: str) -> dict:
+    """Config overrides of one named run: the corpora, then each ``NAME:dotted.key=JSON`` of ``sets`` for it."""
+    import json
+
+    overrides = {"paths.train": train, "paths.dev": dev}
+    for item in sets:
+        target, assignment = item.split(":", 1)
+        if target == name:
+            key, value = assignment.split("=", 1)
+            overrides[key] = json.loads(value)
+    return overrides

@@ -26,7 +26,7 @@ from spacy.schemas import ConfigSchemaTraining
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, registry, resolve_dot_names
 from thinc.api import fix_random_seed
-from timing import cpu_description
+from timing import cpu_description, run_overrides
 
 
 def update_seconds(config_path, args, overrides):
@@ -102,18 +102,11 @@ def main():
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--profile", type=int, default=0, help="print this many functions of a cProfile")
     args = parser.parse_args()
-    import json
-
     print(f"CPU: {cpu_description()}")
     rows, first = [], None
     for run in args.run:
         name, path = run.split("=", 1)
-        overrides = {"paths.train": args.train, "paths.dev": args.dev}
-        for item in args.set:
-            target, assignment = item.split(":", 1)
-            if target == name:
-                key, value = assignment.split("=", 1)
-                overrides[key] = json.loads(value)
+        overrides = run_overrides(name, args.set, args.train, args.dev)
         median, words_per_s, report, shapes = update_seconds(path, args, overrides)
         first = first or median
         rows.append((name, median, words_per_s, median / first, shapes))
