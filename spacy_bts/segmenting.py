@@ -136,6 +136,16 @@ def training_offsets(n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy
     return numpy.unique(numpy.clip(numpy.arange(-phase, n_bytes, k), 0, last))
 
 
+def byte_rows(offsets: numpy.ndarray, k: int, n_bytes: int, first_row: int) -> numpy.ndarray:
+    """Flat state index of each byte of a text read in segments at ``offsets``, from
+    the segment in which it is most central; the text's first segment is ``first_row``."""
+    lo, hi = central_ownership(offsets, k, n_bytes)
+    counts = hi - lo
+    segment = numpy.repeat(numpy.arange(len(offsets)), counts)
+    byte = numpy.arange(n_bytes)
+    return (first_row + segment) * k + byte - offsets[segment]
+
+
 def tiles(values: numpy.ndarray, offsets: numpy.ndarray, k: int, fill: int) -> numpy.ndarray:
     """Rows of ``k`` values starting at ``offsets``, ``fill`` past the end."""
     padded = numpy.concatenate([values.astype(numpy.int64), numpy.full(k, fill, dtype=numpy.int64)])

@@ -10,7 +10,7 @@ exact offsets and scores in the group's attrs (``stored_spans`` reads them back;
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.tokens import Doc, Span
@@ -110,3 +110,18 @@ def span_score(span: Span) -> Optional[float]:
 
 if not Span.has_extension("bts_score"):
     Span.set_extension("bts_score", getter=span_score)
+
+
+def overlap_free(starts: Sequence[int], ends: Sequence[int], keys: Sequence) -> Tuple[List[int], List[Tuple[int, int]]]:
+    """Span indices by start, longer first (then by ``keys``): those kept overlap no span kept
+    before them; each dropped one comes with the end of the span it overlaps."""
+    kept: List[int] = []
+    dropped: List[Tuple[int, int]] = []
+    reach = -1
+    for i in sorted(range(len(starts)), key=lambda i: (starts[i], -ends[i], keys[i])):
+        if starts[i] < reach:
+            dropped.append((i, reach))
+            continue
+        kept.append(i)
+        reach = ends[i]
+    return kept, dropped

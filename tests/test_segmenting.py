@@ -5,7 +5,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spacy_bts.segmenting import central_ownership, inference_offsets, ownership, windows
+from spacy_bts.segmenting import (
+    byte_rows,
+    central_ownership,
+    inference_offsets,
+    ownership,
+    tiles,
+    training_offsets,
+    windows,
+)
 
 
 @given(st.integers(0, 400), st.sampled_from([(8, 4), (10, 5), (10, 3), (60, 30)]))
@@ -51,3 +59,14 @@ def test_central_ownership_tiles_the_text(n_bytes):
         s = int(numpy.searchsorted(hi, b, side="right"))
         distances = numpy.abs(offsets + k / 2 - (b + 0.5))
         assert distances[s] <= distances.min() + 0.5
+
+
+@pytest.mark.parametrize("n_bytes", [1, 63, 64, 65, 200, 257])
+def test_byte_rows_point_at_each_byte_in_the_segments(n_bytes):
+    data = numpy.arange(n_bytes) % 251 + 3
+    offsets = training_offsets(n_bytes, 64, numpy.random.default_rng(n_bytes))
+    inputs = tiles(data, offsets, 64, 0)
+    rows = byte_rows(offsets, 64, n_bytes, 0)
+    assert (inputs.reshape(-1)[rows] == data).all()
+    shifted = byte_rows(offsets, 64, n_bytes, 3)
+    assert (shifted == rows + 3 * 64).all()

@@ -77,11 +77,11 @@ def native_bfloat16() -> bool:
     return limit not in ONEDNN_ISAS or ONEDNN_ISAS.index(limit) >= FIRST_BFLOAT16_ISA
 
 
-def pad_rows(inputs: torch.Tensor, n_rows: int) -> torch.Tensor:
-    """``inputs`` (n, k) with PAD rows appended up to ``n_rows``."""
+def pad_rows(inputs: torch.Tensor, n_rows: int, value=PAD) -> torch.Tensor:
+    """``inputs`` (n, ...) with rows of ``value`` appended up to ``n_rows``."""
     if inputs.shape[0] >= n_rows:
         return inputs
-    return F.pad(inputs, (0, 0, 0, n_rows - inputs.shape[0]), value=PAD)
+    return F.pad(inputs, (0, 0) * (inputs.dim() - 1) + (0, n_rows - inputs.shape[0]), value=value)
 
 
 def int8_copy(module: nn.Module) -> nn.Module:

@@ -26,7 +26,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from ..byte_text import ByteText
-from ..spans import trim_span
+from ..spans import overlap_free, trim_span
 
 OUTSIDE = "spans outside the text"
 EMPTY = "empty spans"
@@ -121,16 +121,8 @@ def drop_overlapping(spans: List[Tuple[int, int, str]]):
 
     Returns the kept ``(start, end, label)`` and each dropped one with the end of the span it overlaps.
     """
-    kept: List[Tuple[int, int, str]] = []
-    dropped = []
-    reach = -1
-    for start, end, label in sorted(spans, key=lambda span: (span[0], -span[1], span[2])):
-        if start < reach:
-            dropped.append(((start, end, label), reach))
-            continue
-        kept.append((start, end, label))
-        reach = end
-    return kept, dropped
+    kept, dropped = overlap_free(*zip(*spans)) if spans else ([], [])
+    return [spans[i] for i in kept], [(spans[i], reach) for i, reach in dropped]
 
 
 def drop_repeated(spans: List[Tuple[int, int, str]]):

@@ -18,7 +18,7 @@ from ..registry import span_heads
 from .module import ByteToSpanLSTM, EncodedByteToSpanLSTM
 from .stitching import SegmentSpans, parse_outputs, stitch
 from .vocab import SpanVocab
-from .windows import SegmentBatch, WindowSampler, training_segments
+from .windows import SegmentBatch, WindowSampler, training_segments, windows_with_known_bytes
 
 
 @span_heads.register("seq2seq")
@@ -67,11 +67,7 @@ class Seq2SeqHead:
 
     def document_batch(self, data, starts, ends, labels, rng, known=None) -> SegmentBatch:
         offsets = self.training_windows(len(data), self.k, rng)
-        if known is not None:
-            # A window holding bytes with missing annotation has unknown targets: skipped.
-            unknown_before = numpy.concatenate([[0], numpy.cumsum(~known)])
-            window_ends = numpy.minimum(offsets + self.k, len(data))
-            offsets = offsets[unknown_before[window_ends] == unknown_before[offsets]]
+        offsets = windows_with_known_bytes(offsets, self.k, known)
         return training_segments(data, starts, ends, labels, offsets, self.vocab)
 
     def concat(self, batches: Sequence[SegmentBatch]) -> SegmentBatch:
@@ -87,10 +83,5 @@ class Seq2SeqHead:
             spans = parse_outputs(outputs, probs, self.vocab)
             spans.segment += part.start
             parsed.append(spans)
-        merged = SegmentSpans(
-            *(
-                numpy.concatenate([getattr(p, f) for p in parsed]) if parsed else numpy.zeros((0,), dtype=numpy.int64)
-                for f in ("segment", "starts", "lengths", "labels", "probs")
-            )
-        )
+        merged = SegmentSpans.concat(parsed)
         return stitch(merged, plan.doc, plan.offset, plan.own_lo, plan.own_hi, len(arrays))

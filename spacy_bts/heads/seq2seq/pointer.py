@@ -20,7 +20,7 @@ from thinc.api import Model
 from ...byte_text import PAD
 from ...encoders import EncoderSpec
 from ...segmenting import (
-    central_ownership,
+    byte_rows,
     inference_offsets,
     plan_segments,
     scatter_owned,
@@ -29,14 +29,14 @@ from ...segmenting import (
     tiles,
     training_offsets,
 )
-from ...spans import ByteSpans
+from ...spans import ByteSpans, overlap_free
 from ..registry import span_heads
 from ..tagging.biluo import IGNORE_TAG, n_tags, spans_to_tags
 from ..wiring import check_rates, span_model
 from .pointer_module import SpanPointerModule
 from .stitching import SegmentSpans, parse_outputs, stitch
-from .vocab import IGNORE, SpanVocab
-from .windows import window_targets
+from .vocab import SpanVocab
+from .windows import stack_targets, trim_targets, window_targets, windows_with_known_bytes
 
 # Windows decoded per forward pass in prediction.
 DECODE_ROWS = 256
@@ -87,9 +87,7 @@ class PointerBatch:
         shift = seg.start * self.inputs.shape[1]
         rows = self.rows[win]
         rows = numpy.where(rows >= 0, rows - shift, -1)
-        targets = self.targets[win]
-        if targets.shape[0]:
-            targets = targets[:, : int((targets != IGNORE).sum(axis=1).max())]
+        targets = trim_targets(self.targets[win])
         tags = None if self.tags is None else self.tags[seg]
         return PointerBatch(
             self.inputs[seg], self.segment_doc[seg], rows, self.window_doc[win], self.n_valid[win], targets, tags
@@ -105,12 +103,7 @@ class PointerBatch:
             )  # fmt: skip
         shifts = numpy.cumsum([0] + [b.inputs.size for b in batches[:-1]])
         rows = numpy.concatenate([numpy.where(b.rows >= 0, b.rows + s, -1) for b, s in zip(batches, shifts)])
-        width = max(b.targets.shape[1] for b in batches)
-        targets = numpy.full((len(rows), width), IGNORE, dtype=numpy.int64)
-        at = 0
-        for b in batches:
-            targets[at : at + len(b.rows), : b.targets.shape[1]] = b.targets
-            at += len(b.rows)
+        targets = stack_targets([b.targets for b in batches])
         has_tags = all(b.tags is not None for b in batches)
         return cls(
             numpy.concatenate([b.inputs for b in batches]),
@@ -150,32 +143,11 @@ class DecodeBatch:
         return (), kwargs
 
 
-def byte_rows(offsets: numpy.ndarray, k: int, n_bytes: int, first_row: int) -> numpy.ndarray:
-    """Flat state index of each byte of a text read in segments at ``offsets``, from
-    the segment in which it is most central; the text's first segment is ``first_row``."""
-    lo, hi = central_ownership(offsets, k, n_bytes)
-    counts = hi - lo
-    segment = numpy.repeat(numpy.arange(len(offsets)), counts)
-    byte = numpy.arange(n_bytes)
-    return (first_row + segment) * k + byte - offsets[segment]
-
-
 def window_rows(byte_row: numpy.ndarray, offsets: numpy.ndarray, window: int) -> numpy.ndarray:
     """(windows, window) flat state rows of the windows at ``offsets``; -1 past the end."""
     positions = offsets[:, None] + numpy.arange(window)[None, :]
     padded = numpy.concatenate([byte_row, [-1]])
     return padded[numpy.minimum(positions, len(byte_row))]
-
-
-def outermost(starts: numpy.ndarray, ends: numpy.ndarray) -> numpy.ndarray:
-    """Indices of spans, by start and longer first, that overlap no span kept before them."""
-    order = numpy.lexsort((-numpy.asarray(ends), numpy.asarray(starts)))
-    kept, reach = [], -1
-    for i in order.tolist():
-        if starts[i] >= reach:
-            kept.append(i)
-            reach = ends[i]
-    return numpy.asarray(kept, dtype=numpy.int64)
 
 
 @span_heads.register("span_pointer")
@@ -221,16 +193,11 @@ class SpanPointerHead:
         n, k = len(data), self.k
         offsets = training_offsets(n, k, rng)
         rows = byte_rows(offsets, k, n, 0)
-        windows = self.training_windows(n, self.window, rng)
-        if known is not None:
-            # A window holding bytes with missing annotation has unknown targets: skipped.
-            unknown_before = numpy.concatenate([[0], numpy.cumsum(~known)])
-            ends_w = numpy.minimum(windows + self.window, n)
-            windows = windows[unknown_before[ends_w] == unknown_before[windows]]
+        windows = windows_with_known_bytes(self.training_windows(n, self.window, rng), self.window, known)
         tags = None
         if self.model.attrs["tagging_weight"] > 0:
             # BILUO tags cannot nest: the tagging loss learns the outermost spans.
-            outer = outermost(starts, ends)
+            outer, _ = overlap_free(starts, ends, range(len(starts)))
             per_byte = spans_to_tags(n, starts[outer], ends[outer], labels[outer], self.n_labels)
             if known is not None:
                 per_byte[~known] = IGNORE_TAG
@@ -278,10 +245,10 @@ class SpanPointerHead:
             scatter_owned(plan, part, encoded, states)
         windows = plan_segments(lengths, self.window, self.model.attrs["window_overlap"], central=False)
         parsed = []
-        positions = numpy.arange(self.window)
+        positions, text_bytes = numpy.arange(self.window), numpy.asarray(lengths)
         for part in split_batch(len(windows), DECODE_ROWS):
             doc, offset = windows.doc[part], windows.offset[part]
-            n_bytes = numpy.asarray(lengths)[doc]
+            n_bytes = text_bytes[doc]
             index = numpy.minimum(offset[:, None] + positions[None, :], n_bytes[:, None])
             gathered = numpy.stack([states[d][i] for d, i in zip(doc, index)])
             n_valid = numpy.minimum(self.window, n_bytes - offset)
@@ -289,13 +256,7 @@ class SpanPointerHead:
             spans = parse_outputs(outputs, probs, self.vocab)
             spans.segment += part.start
             parsed.append(spans)
-        fields = ("segment", "starts", "lengths", "labels", "probs")
-        merged = SegmentSpans(
-            *(
-                numpy.concatenate([getattr(p, f) for p in parsed]) if parsed else numpy.zeros(0, numpy.int64)
-                for f in fields
-            )
-        )
+        merged = SegmentSpans.concat(parsed)
         return stitch(merged, windows.doc, windows.offset, windows.own_lo, windows.own_hi, len(arrays))
 
 

@@ -116,45 +116,48 @@ class SpanPointerDecoder(nn.Module):
             return keys_end[rows, end] + self.kind.weight[1]
         return self.label_embed((chosen - v.label_offset).clamp(0, v.n_labels - 1))
 
-    def loss(self, states, n_valid, targets, tag_scores=None) -> torch.Tensor:
-        """Summed cross-entropy of the target ids (IGNORE-padded), teacher-forced."""
+    def _steps(self, states, n_valid, tag_scores):
+        """The decoding steps, as a generator: it yields each step's logits and is sent back
+        the output ids chosen (the targets in training, the most probable in decoding)."""
         keys_start, keys_end, valid, (h, c) = self._begin(states, n_valid, tag_scores)
         n = states.shape[0]
         x = self.go.expand(n, -1)
         previous_start = torch.full((n,), self.k, dtype=torch.long, device=states.device)
         start = torch.zeros_like(previous_start)
-        total = states.new_zeros(())
-        for step in range(targets.shape[1]):
+        step = 0
+        while True:
             phase = step % 3
             if phase == 0 and step:
                 previous_start = start
             h, c = self.cell(x, (h, c))
-            logits = self._logits(phase, h, keys_start, keys_end, valid, previous_start, start)
-            target = targets[:, step]
-            total = total + F.cross_entropy(logits.float(), target, ignore_index=IGNORE, reduction="sum")
-            chosen = target.clamp(min=0)
+            chosen = yield self._logits(phase, h, keys_start, keys_end, valid, previous_start, start)
             if phase == 0:
                 start = chosen.clamp(max=self.k - 1)
             x = self._next_input(phase, chosen, keys_start, keys_end, start)
+            step += 1
+
+    def loss(self, states, n_valid, targets, tag_scores=None) -> torch.Tensor:
+        """Summed cross-entropy of the target ids (IGNORE-padded), teacher-forced."""
+        steps = self._steps(states, n_valid, tag_scores)
+        logits = next(steps)
+        total = states.new_zeros(())
+        for step in range(targets.shape[1]):
+            target = targets[:, step]
+            total = total + F.cross_entropy(logits.float(), target, ignore_index=IGNORE, reduction="sum")
+            if step + 1 < targets.shape[1]:
+                logits = steps.send(target.clamp(min=0))
         return total
 
     def decode(self, states, n_valid, max_spans: int, tag_scores=None) -> Tuple[torch.Tensor, torch.Tensor]:
         """Greedy output ids and their probabilities, (windows, steps), STOP-filled after the first STOP."""
         v, n = self.vocab, states.shape[0]
-        keys_start, keys_end, valid, (h, c) = self._begin(states, n_valid, tag_scores)
         n_steps = 3 * max_spans + 1
         outputs = torch.full((n, n_steps), v.stop, dtype=torch.long, device=states.device)
         probs = torch.ones((n, n_steps), dtype=torch.float32, device=states.device)
         done = torch.zeros((n,), dtype=torch.bool, device=states.device)
-        x = self.go.expand(n, -1)
-        previous_start = torch.full((n,), self.k, dtype=torch.long, device=states.device)
-        start = torch.zeros_like(previous_start)
+        steps = self._steps(states, n_valid, tag_scores)
+        logits = next(steps)
         for step in range(n_steps):
-            phase = step % 3
-            if phase == 0 and step:
-                previous_start = start
-            h, c = self.cell(x, (h, c))
-            logits = self._logits(phase, h, keys_start, keys_end, valid, previous_start, start)
             if step == n_steps - 1:
                 logits = torch.where(self.vocab_ids == v.stop, 0.0, MASKED).expand(n, -1)
             log_probs = torch.log_softmax(logits.float(), -1)
@@ -162,12 +165,12 @@ class SpanPointerDecoder(nn.Module):
             chosen = chosen.masked_fill(done, v.stop)
             outputs[:, step] = chosen
             probs[:, step] = best.masked_fill(done, 0.0).exp()
-            if phase == 0:
+            if step % 3 == 0:
                 done = done | (chosen == v.stop)
                 if bool(done.all()):
                     return outputs[:, : step + 1], probs[:, : step + 1]
-                start = chosen.clamp(max=self.k - 1)
-            x = self._next_input(phase, chosen, keys_start, keys_end, start)
+            if step + 1 < n_steps:
+                logits = steps.send(chosen)
         return outputs, probs
 
     @property
@@ -241,9 +244,7 @@ class SpanPointerModule(nn.Module):
         if n == 0:
             v = self.decoder.vocab
             return torch.full((0, 1), v.stop, dtype=torch.long), torch.ones((0, 1))
-        if n < self.min_rows:
-            states = torch.cat([states, states.new_zeros((self.min_rows - n, *states.shape[1:]))])
-            n_valid = F.pad(n_valid, (0, self.min_rows - n), value=1)
+        states, n_valid = pad_rows(states, self.min_rows, value=0.0), pad_rows(n_valid, self.min_rows, value=1)
         max_spans = self.decoder.k if max_spans is None else max_spans
         tag_scores = self.tagger(states) if self.tag_features else None
         outputs, probs = self.decoder.decode(states, n_valid, max_spans, tag_scores)

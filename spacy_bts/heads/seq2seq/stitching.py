@@ -16,7 +16,7 @@ by probability).
 """
 
 from dataclasses import dataclass
-from typing import List
+from typing import List, Sequence
 
 import numpy
 
@@ -33,6 +33,13 @@ class SegmentSpans:
     lengths: numpy.ndarray
     labels: numpy.ndarray
     probs: numpy.ndarray
+
+    @classmethod
+    def concat(cls, parts: Sequence["SegmentSpans"]) -> "SegmentSpans":
+        fields = ("segment", "starts", "lengths", "labels", "probs")
+        if not parts:
+            return cls(*(numpy.zeros((0,), dtype=numpy.int64) for _ in fields))
+        return cls(*(numpy.concatenate([getattr(part, f) for part in parts]) for f in fields))
 
 
 def parse_outputs(outputs: numpy.ndarray, probs: numpy.ndarray, vocab: SpanVocab) -> SegmentSpans:

@@ -38,11 +38,7 @@ class SegmentBatch:
         return (self.inputs, self.n_valid), kwargs
 
     def select(self, index) -> "SegmentBatch":
-        targets = None if self.targets is None else self.targets[index]
-        if targets is not None and targets.shape[0]:
-            # Drop columns that are padding for every selected row.
-            width = int((targets != IGNORE).sum(axis=1).max())
-            targets = targets[:, :width]
+        targets = None if self.targets is None else trim_targets(self.targets[index])
         return SegmentBatch(self.inputs[index], self.n_valid[index], targets)
 
     @classmethod
@@ -54,13 +50,35 @@ class SegmentBatch:
         n_valid = numpy.concatenate([b.n_valid for b in batches])
         if batches[0].targets is None:
             return cls(inputs, n_valid)
-        width = max(b.targets.shape[1] for b in batches)
-        targets = numpy.full((len(inputs), width), IGNORE, dtype=numpy.int64)
-        row = 0
-        for b in batches:
-            targets[row : row + len(b), : b.targets.shape[1]] = b.targets
-            row += len(b)
-        return cls(inputs, n_valid, targets)
+        return cls(inputs, n_valid, stack_targets([b.targets for b in batches]))
+
+
+def trim_targets(targets: numpy.ndarray) -> numpy.ndarray:
+    """``targets`` without the columns that are padding in every row."""
+    if not targets.shape[0]:
+        return targets
+    return targets[:, : int((targets != IGNORE).sum(axis=1).max())]
+
+
+def stack_targets(parts: Sequence[numpy.ndarray]) -> numpy.ndarray:
+    """Target rows of several batches in one array, IGNORE-padded to the widest."""
+    width = max(part.shape[1] for part in parts)
+    targets = numpy.full((sum(len(part) for part in parts), width), IGNORE, dtype=numpy.int64)
+    row = 0
+    for part in parts:
+        targets[row : row + len(part), : part.shape[1]] = part
+        row += len(part)
+    return targets
+
+
+def windows_with_known_bytes(offsets: numpy.ndarray, k: int, known: Optional[numpy.ndarray]) -> numpy.ndarray:
+    """The window offsets whose ``k`` bytes all have annotation (``known``; None: all do).
+    A window holding bytes with missing annotation has unknown targets."""
+    if known is None:
+        return offsets
+    unknown_before = numpy.concatenate([[0], numpy.cumsum(~known)])
+    ends = numpy.minimum(offsets + k, len(known))
+    return offsets[unknown_before[ends] == unknown_before[offsets]]
 
 
 def order_spans(starts, ends, labels):

@@ -12,22 +12,10 @@ from fixtures import NER_SENTENCES, entity_offsets, ner_examples
 from thinc.api import fix_random_seed
 
 from spacy_bts.byte_text import ByteText
-from spacy_bts.heads.seq2seq.pointer import PointerBatch, byte_rows, window_rows
+from spacy_bts.heads.seq2seq.pointer import PointerBatch, window_rows
 from spacy_bts.heads.seq2seq.vocab import IGNORE
-from spacy_bts.segmenting import tiles, training_offsets
 
 EVERY_WINDOW = {"@misc": "spacy-bts.sliding_windows.v1", "stride": 1}
-
-
-@pytest.mark.parametrize("n_bytes", [1, 63, 64, 65, 200, 257])
-def test_byte_rows_point_at_each_byte_in_the_segments(n_bytes):
-    data = numpy.arange(n_bytes) % 251 + 3
-    offsets = training_offsets(n_bytes, 64, numpy.random.default_rng(n_bytes))
-    inputs = tiles(data, offsets, 64, 0)
-    rows = byte_rows(offsets, 64, n_bytes, 0)
-    assert (inputs.reshape(-1)[rows] == data).all()
-    shifted = byte_rows(offsets, 64, n_bytes, 3)
-    assert (shifted == rows + 3 * 64).all()
 
 
 def test_window_rows_are_minus_one_past_the_end():
