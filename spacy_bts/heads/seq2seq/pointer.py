@@ -57,6 +57,7 @@ class PointerBatch:
     n_valid: numpy.ndarray  # (n_windows,)
     targets: numpy.ndarray  # (n_windows, n_steps) output ids, IGNORE-padded
     tags: Optional[numpy.ndarray] = None  # (n_segments, L) BILUO tags for the tagging loss
+    open_labels: Optional[numpy.ndarray] = None  # (n_segments, L) bit masks of unannotated labels
 
     def __len__(self) -> int:
         return self.inputs.shape[0]
@@ -65,6 +66,8 @@ class PointerBatch:
         kwargs = {"inputs": self.inputs, "rows": self.rows, "n_valid": self.n_valid, "targets": self.targets}
         if self.tags is not None:
             kwargs["tags"] = self.tags
+        if self.open_labels is not None:
+            kwargs["open_labels"] = self.open_labels
         return (), kwargs
 
     def select(self, part: slice) -> "PointerBatch":
@@ -89,9 +92,11 @@ class PointerBatch:
         rows = numpy.where(rows >= 0, rows - shift, -1)
         targets = trim_targets(self.targets[win])
         tags = None if self.tags is None else self.tags[seg]
+        open_labels = None if self.open_labels is None else self.open_labels[seg]
         return PointerBatch(
-            self.inputs[seg], self.segment_doc[seg], rows, self.window_doc[win], self.n_valid[win], targets, tags
-        )
+            self.inputs[seg], self.segment_doc[seg], rows, self.window_doc[win], self.n_valid[win], targets, tags,
+            open_labels,
+        )  # fmt: skip
 
     @classmethod
     def concat(cls, batches: Sequence["PointerBatch"], segment_length: int, window: int) -> "PointerBatch":
@@ -105,6 +110,11 @@ class PointerBatch:
         rows = numpy.concatenate([numpy.where(b.rows >= 0, b.rows + s, -1) for b, s in zip(batches, shifts)])
         targets = stack_targets([b.targets for b in batches])
         has_tags = all(b.tags is not None for b in batches)
+        open_labels = None
+        if has_tags and any(b.open_labels is not None for b in batches):
+            open_labels = numpy.concatenate(
+                [numpy.zeros_like(b.tags) if b.open_labels is None else b.open_labels for b in batches]
+            )
         return cls(
             numpy.concatenate([b.inputs for b in batches]),
             numpy.concatenate([numpy.full(len(b), i, dtype=numpy.int64) for i, b in enumerate(batches)]),
@@ -113,6 +123,7 @@ class PointerBatch:
             numpy.concatenate([b.n_valid for b in batches]),
             targets,
             numpy.concatenate([b.tags for b in batches]) if has_tags else None,
+            open_labels,
         )
 
 
@@ -155,6 +166,7 @@ class SpanPointerHead:
     name = "span_pointer"
     precisions = ("int8",)
     overlapping_spans = True  # a window's triples may overlap or nest
+    leaves_labels_unknown = True  # document_batch(unannotated=...)
 
     def __init__(self, model: Model, n_labels: int, cfg: Dict, training_windows) -> None:
         self.model = model
@@ -189,19 +201,31 @@ class SpanPointerHead:
             f"window {a['window']}, width {a['width']}"
         )
 
-    def document_batch(self, data, starts, ends, labels, rng, known=None) -> PointerBatch:
+    def document_batch(self, data, starts, ends, labels, rng, known=None, unannotated=()) -> PointerBatch:
+        """``unannotated``: ids of labels the document does not annotate. A window's
+        output sequence cannot leave a span unknown (a missing span would be learned as
+        absent, and STOP as right), so such a document trains no windows; its bytes
+        still train the tagging loss, which sums over the tags of those labels."""
         n, k = len(data), self.k
+        tagging = self.model.attrs["tagging_weight"] > 0
+        if len(unannotated) and not tagging:
+            return self.concat([])
         offsets = training_offsets(n, k, rng)
         rows = byte_rows(offsets, k, n, 0)
         windows = windows_with_known_bytes(self.training_windows(n, self.window, rng), self.window, known)
-        tags = None
-        if self.model.attrs["tagging_weight"] > 0:
+        if len(unannotated):
+            windows = windows[:0]
+        tags = open_labels = None
+        if tagging:
             # BILUO tags cannot nest: the tagging loss learns the outermost spans.
             outer, _ = overlap_free(starts, ends, range(len(starts)))
             per_byte = spans_to_tags(n, starts[outer], ends[outer], labels[outer], self.n_labels)
             if known is not None:
                 per_byte[~known] = IGNORE_TAG
             tags = tiles(per_byte, offsets, k, IGNORE_TAG)
+            if len(unannotated):
+                mask = sum(1 << int(label) for label in set(unannotated))
+                open_labels = numpy.where(tags == 0, mask, 0).astype(numpy.int64)
         return PointerBatch(
             tiles(data, offsets, k, PAD),
             numpy.zeros(len(offsets), dtype=numpy.int64),
@@ -210,6 +234,7 @@ class SpanPointerHead:
             numpy.minimum(self.window, n - windows).astype(numpy.int64),
             window_targets(windows, starts, ends, labels, self.vocab),
             tags,
+            open_labels,
         )
 
     def concat(self, batches: Sequence[PointerBatch]) -> PointerBatch:

@@ -211,6 +211,7 @@ class SpanPointerModule(nn.Module):
         n_valid: Optional[torch.Tensor] = None,
         targets: Optional[torch.Tensor] = None,
         tags: Optional[torch.Tensor] = None,
+        open_labels: Optional[torch.Tensor] = None,
         states: Optional[torch.Tensor] = None,
         max_spans: Optional[int] = None,
     ):
@@ -218,12 +219,12 @@ class SpanPointerModule(nn.Module):
         tag loss. Prediction: segment ``inputs`` -> byte states, or window ``states``
         -> greedy output ids and probabilities."""
         if targets is not None:
-            return self.loss(inputs, rows, n_valid, targets, tags)
+            return self.loss(inputs, rows, n_valid, targets, tags, open_labels)
         if states is not None:
             return self.decode(states, n_valid, max_spans)
         return self.encode(inputs)
 
-    def loss(self, inputs, rows, n_valid, targets, tags) -> torch.Tensor:
+    def loss(self, inputs, rows, n_valid, targets, tags, open_labels=None) -> torch.Tensor:
         if self.training:
             inputs = drop_bytes(inputs, self.byte_dropout)
         states = self.encoder(inputs)
@@ -231,7 +232,7 @@ class SpanPointerModule(nn.Module):
         tag_scores = gather_windows(logits, rows) if self.tag_features else None
         loss = self.decoder.loss(gather_windows(states, rows), n_valid, targets, tag_scores) / max(rows.shape[0], 1)
         if self.tagging_weight > 0 and tags is not None:
-            loss = loss + self.tagging_weight * tag_loss(logits.float(), tags)
+            loss = loss + self.tagging_weight * tag_loss(logits.float(), tags, open_labels)
         return loss
 
     @torch.inference_mode()

@@ -147,3 +147,37 @@ def test_nested_spans_are_learned_into_doc_spans_and_doc_ents_keeps_a_flat_subse
         assert set(ents) <= found
         assert all(a[1] <= b[0] for a, b in zip(ents, ents[1:]))
     assert right >= len(examples) - 1
+
+
+def _misc_doc(nlp, unannotated):
+    from spacy.tokens import Span
+    from spacy.training import Example
+
+    reference = nlp.make_doc("Ana saw the Nordic Cup in Oslo.")
+    reference.ents = [Span(reference, 0, 1, label="PER"), Span(reference, 6, 7, label="LOC")]
+    reference.spans["bts_ner"] = list(reference.ents)
+    reference.spans["bts_ner"].attrs["unannotated_labels"] = list(unannotated)
+    return Example(nlp.make_doc(reference.text), reference)
+
+
+@pytest.mark.parametrize("tagging_weight", [1.0, 0.0])
+def test_a_document_with_unannotated_labels_trains_no_window_and_leaves_their_tags_open(tagging_weight):
+    from conftest import tagger_ner_pipe
+
+    model = {**SMALL_POINTER, "tagging_weight": tagging_weight}
+    nlp, pipe = tagger_ner_pipe(labels=("LOC", "MISC", "PER"), model=model, training_windows=EVERY_WINDOW)
+    rng = numpy.random.default_rng(0)
+    open_doc, closed_doc = _misc_doc(nlp, ["MISC"]), _misc_doc(nlp, [])
+    closed, _, _ = pipe._segments([closed_doc], rng)
+    assert len(closed.rows) > 0 and closed.open_labels is None
+    both, _, _ = pipe._segments([open_doc, closed_doc], rng)
+    assert (both.window_doc == 1).all() and len(both.rows) == len(closed.rows)
+    if tagging_weight:
+        misc = 1 << pipe.labels.index("MISC")
+        first = both.segment_doc == 0
+        assert set(numpy.unique(both.open_labels[first][both.tags[first] == 0]).tolist()) == {misc}
+        assert (both.open_labels[~first] == 0).all() and (both.open_labels[both.tags != 0] == 0).all()
+    else:
+        assert (both.segment_doc == 1).all()  # nothing of the open document is read
+    loss, _ = pipe.get_loss([open_doc, closed_doc])
+    assert numpy.isfinite(loss)
