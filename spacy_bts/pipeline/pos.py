@@ -12,6 +12,7 @@ merged), so every word gets its tag exactly.
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 import numpy
+from spacy.attrs import IDX, IS_SPACE, LENGTH, POS
 from spacy.language import Language
 from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.tokens import Doc
@@ -106,29 +107,49 @@ class ByteToSpanPOS(ByteToSpanPipe):
 
 
 def _tag_tokens(doc: Doc, starts, ends, labels, probs) -> None:
+    """Set ``token.pos`` by the token rule (module docstring). A token that one
+    predicted word overlaps (the usual case) takes its tag through one array
+    write; tokens overlapped by several go through ``_best_word``."""
     if not len(starts):
         return
     order = numpy.argsort(starts, kind="stable")
     starts, ends, probs = starts[order], ends[order], probs[order]
     labels = [labels[i] for i in order.tolist()]
+    bounds = doc.to_array([IDX, LENGTH, IS_SPACE, POS]).astype(numpy.int64)
+    t_starts, t_ends = bounds[:, 0], bounds[:, 0] + bounds[:, 1]
+    # Words are sorted by start; while they do not overlap, by end as well, so the
+    # words overlapping a token are the run [first ending after it starts, first
+    # starting at or after its end).
+    flat = bool((starts[1:] >= ends[:-1]).all())
+    lo = numpy.searchsorted(ends, t_starts, side="right") if flat else numpy.zeros(len(doc), dtype=numpy.int64)
+    hi = numpy.searchsorted(starts, t_ends, side="left")
+    n_found = (hi - lo) if flat else numpy.full(len(doc), 2)
+    open_tokens = bounds[:, 2] == 0
+    tag_ids = numpy.asarray([POS_IDS[label] for label in labels], dtype=numpy.uint64)
+    pos = bounds[:, 3].astype(numpy.uint64)
+    one = open_tokens & (n_found == 1)
+    pos[one] = tag_ids[lo[one]]
     longest = int((ends - starts).max())
-    for token in doc:
-        if token.is_space:
-            continue
-        t_start, t_end = token.idx, token.idx + len(token.text)
-        lo = int(numpy.searchsorted(starts, t_start - longest, side="left"))
-        hi = int(numpy.searchsorted(starts, t_end, side="left"))
-        best, best_key = None, None
-        for i in range(lo, hi):
-            overlap = min(t_end, ends[i]) - max(t_start, starts[i])
-            if overlap <= 0:
-                continue
-            exact = starts[i] == t_start and ends[i] == t_end
-            key = (exact, overlap, probs[i])
-            if best_key is None or key > best_key:
-                best, best_key = i, key
+    for i in numpy.flatnonzero(open_tokens & (n_found > 1)).tolist():
+        best = _best_word(int(t_starts[i]), int(t_ends[i]), starts, ends, probs, longest)
         if best is not None:
-            token.pos_ = labels[best]
+            pos[i] = tag_ids[best]
+    doc.from_array([POS], pos)
+
+
+def _best_word(t_start: int, t_end: int, starts, ends, probs, longest: int) -> Optional[int]:
+    """The word of a token by the token rule, among words sorted by start."""
+    lo = int(numpy.searchsorted(starts, t_start - longest, side="left"))
+    hi = int(numpy.searchsorted(starts, t_end, side="left"))
+    best, best_key = None, None
+    for i in range(lo, hi):
+        overlap = min(t_end, ends[i]) - max(t_start, starts[i])
+        if overlap <= 0:
+            continue
+        key = (starts[i] == t_start and ends[i] == t_end, overlap, probs[i])
+        if best_key is None or key > best_key:
+            best, best_key = i, key
+    return best
 
 
 # The name of ``ByteToSpanPOS`` before 0.2.0, kept for user code.

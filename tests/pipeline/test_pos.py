@@ -1,9 +1,12 @@
 import pickle
 
+import numpy
 import pytest
 import spacy
 from conftest import SMALL_MODEL, SMALL_TAGGER, char_spans
 from fixtures import JA_GOLD, POS_SENTENCES, entity_offsets, pos_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spacy.tokens import Doc
 from spacy.training import Example
 
@@ -81,3 +84,46 @@ def test_pos_recuts_tokens_only_to_predicted_words():
     words = [(0, 5, "NOUN", 0.9), (5, 11, "NOUN", 0.9), (12, 17, "VERB", 0.9), (1, 3, "VERB", 0.1)]
     pipe.set_annotations([doc], [char_spans(pipe, words)])
     assert [(t.text, t.pos_) for t in doc] == [("Hunde", "NOUN"), ("bellen", "NOUN"), ("stört", "VERB")]
+
+
+def _rule_tags(doc, words):
+    """The token rule, token by token: the exactly matching word, else the one overlapping
+    most (ties: more probable, then the first by start), else no tag."""
+    tags = []
+    for token in doc:
+        t_start, t_end = token.idx, token.idx + len(token.text)
+        best = None
+        for start, end, label, prob in sorted(words, key=lambda w: w[0]):
+            overlap = min(t_end, end) - max(t_start, start)
+            key = ((start, end) == (t_start, t_end), overlap, prob)
+            if overlap > 0 and not token.is_space and (best is None or key > best[0]):
+                best = (key, label)
+        tags.append(best[1] if best else "")
+    return tags
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 30),
+            st.integers(1, 8),
+            st.sampled_from(["NOUN", "VERB", "ADP"]),
+            st.sampled_from([0.25, 0.5, 0.75]),
+        ),
+        max_size=8,
+    ),  # fmt: skip
+    st.booleans(),
+)
+def test_tokens_are_tagged_by_the_token_rule_for_any_words(raw_words, flat):
+    from spacy_bts.pipeline.pos import _tag_tokens
+
+    nlp = spacy.blank("xx")
+    doc = Doc(nlp.vocab, words=["ab", "cde", "f", " ", "ghij", "k", "lmnop", "qr", "s"])
+    words = [(s, min(s + n, len(doc.text)), label, p) for s, n, label, p in raw_words if s < len(doc.text)]
+    if flat:  # non-overlapping words, the common case
+        words = [w for i, w in enumerate(words) if all(w[0] >= v[1] or w[1] <= v[0] for v in words[:i])]
+    starts, ends = (numpy.asarray([w[i] for w in words], dtype=numpy.int64) for i in (0, 1))
+    probs = numpy.asarray([w[3] for w in words], dtype=numpy.float32)
+    _tag_tokens(doc, starts, ends, [w[2] for w in words], probs)
+    assert [t.pos_ for t in doc] == _rule_tags(doc, words)

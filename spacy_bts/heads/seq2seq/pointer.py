@@ -187,6 +187,7 @@ class SpanPointerHead:
         return SpanPointerModule(
             encoder, n_labels, attrs["window"], attrs["width"], attrs["dropout_rate"], attrs["byte_dropout"],
             attrs["tagging_weight"], n_tags(n_labels), attrs.get("tag_features", False),
+            attrs.get("freeze_encoder", False),
         )  # fmt: skip
 
     @staticmethod
@@ -289,7 +290,8 @@ class SpanPointerHead:
 def build_encoder_span_pointer(
     encoder: EncoderSpec, segment_length: int = 256, inference_segment_length: int = 256, window: int = 64,
     window_overlap: int = 32, width: int = 128, dropout: float = 0.2, byte_dropout: float = 0.05,
-    tagging_weight: float = 1.0, tag_features: bool = False, mixed_precision: bool = False, nO: Optional[int] = None,
+    tagging_weight: float = 1.0, tag_features: bool = False, freeze_encoder: bool = False,
+    mixed_precision: bool = False, nO: Optional[int] = None,
 ) -> Model[PointerBatch, object]:  # fmt: skip
     """The paper's ``[start, length, label]`` output on a byte encoder that reads each text once.
 
@@ -301,6 +303,8 @@ def build_encoder_span_pointer(
     width: units of the decoder's LSTM cell and attention.
     tagging_weight: weight of a per-byte BILUO loss on the same encoder (0: none).
     tag_features: the decoder's attention keys also read that BILUO layer's scores.
+    freeze_encoder: train the decoder (and the BILUO layer) on the encoder as it
+        was initialised (e.g. pretrained, ``init_encoder``), leaving its weights unchanged.
     dropout, byte_dropout, mixed_precision, nO: as ``spacy-bts.ByteTagger.v2``.
     """
     name = "spacy-bts.EncoderSpanPointer.v1"
@@ -331,6 +335,7 @@ def build_encoder_span_pointer(
         "byte_dropout": byte_dropout,
         "tagging_weight": tagging_weight,
         "tag_features": tag_features,
+        "freeze_encoder": freeze_encoder,
         "mixed_precision": mixed_precision,
     }
     return span_model("span_pointer", attrs, nO)

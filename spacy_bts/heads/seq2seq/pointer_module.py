@@ -186,13 +186,14 @@ class SpanPointerModule(nn.Module):
 
     def __init__(
         self, encoder: nn.Module, n_labels: int, window: int, width: int, dropout: float, byte_dropout: float,
-        tagging_weight: float, n_tags: int, tag_features: bool = False,
+        tagging_weight: float, n_tags: int, tag_features: bool = False, freeze_encoder: bool = False,
     ) -> None:  # fmt: skip
         super().__init__()
         self.encoder = encoder
         self.byte_dropout = byte_dropout
         self.tagging_weight = tagging_weight
         self.tag_features = tag_features
+        self.freeze_encoder = freeze_encoder
         self.decoder = SpanPointerDecoder(
             encoder.width, n_labels, window, width, dropout, n_tags if tag_features else 0
         )
@@ -227,7 +228,12 @@ class SpanPointerModule(nn.Module):
     def loss(self, inputs, rows, n_valid, targets, tags, open_labels=None) -> torch.Tensor:
         if self.training:
             inputs = drop_bytes(inputs, self.byte_dropout)
-        states = self.encoder(inputs)
+        if self.freeze_encoder:
+            # No gradient reaches the encoder, so the optimizer leaves its weights as they are.
+            with torch.no_grad():
+                states = self.encoder(inputs)
+        else:
+            states = self.encoder(inputs)
         logits = self.tagger(self.dropout(states)) if self.tagger is not None else None
         tag_scores = gather_windows(logits, rows) if self.tag_features else None
         loss = self.decoder.loss(gather_windows(states, rows), n_valid, targets, tag_scores) / max(rows.shape[0], 1)

@@ -181,3 +181,21 @@ def test_a_document_with_unannotated_labels_trains_no_window_and_leaves_their_ta
         assert (both.segment_doc == 1).all()  # nothing of the open document is read
     loss, _ = pipe.get_loss([open_doc, closed_doc])
     assert numpy.isfinite(loss)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_a_frozen_encoder_keeps_its_weights_while_the_decoder_learns(freeze):
+    from spacy_bts.heads.wiring import torch_module
+
+    fix_random_seed(0)
+    nlp, pipe = _pipe({**SMALL_POINTER, "freeze_encoder": freeze})
+    examples = ner_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    module = torch_module(pipe.model)
+    before = {name: p.detach().clone() for name, p in module.named_parameters()}
+    for _ in range(3):
+        nlp.update(examples, sgd=optimizer)
+    changed = {name for name, p in module.named_parameters() if not (p.detach() == before[name]).all()}
+    encoder = {name for name in before if name.startswith("encoder.")}
+    assert any(name.startswith("decoder.") for name in changed)
+    assert (changed & encoder == set()) if freeze else bool(changed & encoder)
