@@ -93,8 +93,8 @@ def prediction_copy(model: Model, kind: str) -> Model:
         )
     if kind not in head.precisions:
         raise ValueError(
-            f"{model.name}: {kind} prediction is available for the byte tagger only; "
-            f"the {head.name} head predicts in float32 or {' or '.join(head.precisions)}"
+            f"{model.name}: no {kind} prediction for the {head.name} head; "
+            f"it predicts in float32 or {' or '.join(head.precisions)}"
         )
     device = model_device(model)
     if device != "cpu":

@@ -164,7 +164,7 @@ def window_rows(byte_row: numpy.ndarray, offsets: numpy.ndarray, window: int) ->
 @span_heads.register("span_pointer")
 class SpanPointerHead:
     name = "span_pointer"
-    precisions = ("int8",)
+    precisions = ("int8", "bfloat16")
     overlapping_spans = True  # a window's triples may overlap or nest
     leaves_labels_unknown = True  # document_batch(unannotated=...)
 
