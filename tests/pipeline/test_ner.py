@@ -206,14 +206,14 @@ def test_bfloat16_prediction_is_close_and_batch_independent(trained_ner):
         pipe.cfg["quantize"] = before
 
 
-def test_auto_precision_is_bfloat16_for_the_tagger_where_it_is_native(trained_ner, monkeypatch):
+def test_auto_precision_is_bfloat16_where_it_is_native_and_the_head_has_it(trained_ner, monkeypatch):
     import spacy_bts.heads.precision as pytorch_tagger
 
     pipe = trained_ner.get_pipe("bts_ner")
     assert pipe.cfg["quantize"] == "auto"
     for native in (True, False):
         monkeypatch.setattr(pytorch_tagger, "native_bfloat16", lambda: native)
-        expected = "bfloat16" if native and pipe.head.name == "tagging" else None
+        expected = "bfloat16" if native and "bfloat16" in pipe.head.precisions else None
         assert pipe._prediction_precision() == expected
         model = pipe._prediction_model()
         assert model is pipe.model if expected is None else model.name.endswith("_bfloat16")

@@ -252,7 +252,7 @@ class SpanPointerModule(nn.Module):
             v = self.decoder.vocab
             return torch.full((0, 1), v.stop, dtype=torch.long), torch.ones((0, 1))
         states, n_valid = pad_rows(states, self.min_rows, value=0.0), pad_rows(n_valid, self.min_rows, value=1)
-        states = states.to(self.decoder.label.weight.dtype)  # float32 states into a bfloat16 copy
+        states = states.to(self.decoder.go.dtype)  # float32 states into a bfloat16 copy
         max_spans = self.decoder.k if max_spans is None else max_spans
         tag_scores = self.tagger(states) if self.tag_features else None
         outputs, probs = self.decoder.decode(states, n_valid, max_spans, tag_scores)
