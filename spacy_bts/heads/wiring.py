@@ -16,6 +16,7 @@ import numpy
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, set_dropout_rate
 from thinc.util import xp2torch
 
+from . import precision
 from .precision import COPIES
 from .registry import head_class
 
@@ -72,6 +73,12 @@ def non_finite_parameters(model: Model) -> List[str]:
 
 def model_device(model: Model) -> str:
     return str(model.layers[-1].shims[0].device)
+
+
+def bfloat16_where_native(model: Model) -> Optional[str]:
+    """``auto`` precision of a head with a bfloat16 copy: ``bfloat16`` on a CPU that
+    computes it natively, else ``None`` (float32)."""
+    return "bfloat16" if model_device(model) == "cpu" and precision.native_bfloat16() else None
 
 
 def set_dropout(model: Model, rate: Optional[float]) -> None:

@@ -30,10 +30,9 @@ from ...segmenting import (
     training_offsets,
 )
 from ...spans import ByteSpans, overlap_free
-from .. import precision
 from ..registry import span_heads
-from ..tagging.biluo import IGNORE_TAG, n_tags, spans_to_tags
-from ..wiring import check_rates, model_device, span_model
+from ..tagging.biluo import IGNORE_TAG, n_tags, open_label_masks, spans_to_tags, stack_open_labels
+from ..wiring import bfloat16_where_native, check_rates, span_model
 from .pointer_module import SpanPointerModule
 from .stitching import SegmentSpans, parse_outputs, stitch
 from .vocab import SpanVocab
@@ -111,11 +110,6 @@ class PointerBatch:
         rows = numpy.concatenate([numpy.where(b.rows >= 0, b.rows + s, -1) for b, s in zip(batches, shifts)])
         targets = stack_targets([b.targets for b in batches])
         has_tags = all(b.tags is not None for b in batches)
-        open_labels = None
-        if has_tags and any(b.open_labels is not None for b in batches):
-            open_labels = numpy.concatenate(
-                [numpy.zeros_like(b.tags) if b.open_labels is None else b.open_labels for b in batches]
-            )
         return cls(
             numpy.concatenate([b.inputs for b in batches]),
             numpy.concatenate([numpy.full(len(b), i, dtype=numpy.int64) for i, b in enumerate(batches)]),
@@ -124,7 +118,7 @@ class PointerBatch:
             numpy.concatenate([b.n_valid for b in batches]),
             targets,
             numpy.concatenate([b.tags for b in batches]) if has_tags else None,
-            open_labels,
+            stack_open_labels([b.open_labels for b in batches], [b.tags for b in batches]) if has_tags else None,
         )
 
 
@@ -191,11 +185,8 @@ class SpanPointerHead:
             attrs.get("freeze_encoder", False),
         )  # fmt: skip
 
-    @staticmethod
-    def auto_precision(model: Model) -> Optional[str]:
-        """``bfloat16`` on a CPU that computes it natively, as the byte tagger (measured
-        within 0.25 F1 of float32 on every dev set, BENCHMARKS.md), else ``None``."""
-        return "bfloat16" if model_device(model) == "cpu" and precision.native_bfloat16() else None
+    # As the byte tagger: measured within 0.25 F1 of float32 on every dev set (BENCHMARKS.md).
+    auto_precision = staticmethod(bfloat16_where_native)
 
     @staticmethod
     def describe(model: Model) -> str:
@@ -228,8 +219,7 @@ class SpanPointerHead:
                 per_byte[~known] = IGNORE_TAG
             tags = tiles(per_byte, offsets, k, IGNORE_TAG)
             if len(unannotated):
-                mask = sum(1 << int(label) for label in set(unannotated))
-                open_labels = numpy.where(tags == 0, mask, 0).astype(numpy.int64)
+                open_labels = open_label_masks(tags, unannotated)
         return PointerBatch(
             tiles(data, offsets, k, PAD),
             numpy.zeros(len(offsets), dtype=numpy.int64),

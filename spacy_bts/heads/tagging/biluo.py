@@ -46,6 +46,21 @@ def spans_to_tags(
     return tags
 
 
+def open_label_masks(tags: numpy.ndarray, unannotated: Sequence[int]) -> numpy.ndarray:
+    """Per byte, the bit mask of the ``unannotated`` label ids where the tag is O (spans of
+    those labels may cover it), else 0 (int64, the shape of ``tags``)."""
+    mask = sum(1 << int(label) for label in set(unannotated))
+    return numpy.where(tags == 0, mask, 0).astype(numpy.int64)
+
+
+def stack_open_labels(open_labels: Sequence[Optional[numpy.ndarray]], tags: Sequence[numpy.ndarray]):
+    """The masks of several batches in one array, zeros for a batch without them
+    (``None``: no batch has any)."""
+    if all(o is None for o in open_labels):
+        return None
+    return numpy.concatenate([numpy.zeros_like(t) if o is None else o for o, t in zip(open_labels, tags)])
+
+
 def _decoding_order(n: int) -> numpy.ndarray:
     """Tag ids in the order Viterbi works in: O, L-*, U-*, B-*, I-*. The tags an
     O/B/U may follow (O, L, U) are then one slice, as are those computed from them

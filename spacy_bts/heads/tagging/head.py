@@ -7,7 +7,7 @@ the segment in which it is most central, and runs constrained Viterbi over the
 whole document: spans have no maximum length and never cross or overlap.
 """
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import numpy
 from thinc.api import Model
@@ -18,9 +18,9 @@ from ...segmenting import plan_segments, scatter_owned, segment_inputs, split_ba
 from ...spans import ByteSpans
 from .. import precision
 from ..registry import span_heads
-from ..wiring import model_device
+from ..wiring import bfloat16_where_native, model_device
 from .architectures import TagBatch
-from .biluo import IGNORE_TAG, n_tags, spans_to_tags, tags_to_spans, viterbi
+from .biluo import IGNORE_TAG, n_tags, open_label_masks, spans_to_tags, stack_open_labels, tags_to_spans, viterbi
 from .module import ByteTaggerModule
 
 
@@ -52,10 +52,7 @@ class TaggingHead:
         encoder = EncoderSpec(attrs["encoder_kind"], attrs["encoder_settings"]).build(dropout)
         return ByteTaggerModule(encoder, n_tags(n_labels), dropout, attrs["byte_dropout"])
 
-    @staticmethod
-    def auto_precision(model: Model) -> Optional[str]:
-        """``bfloat16`` on a CPU that computes it natively, else ``None`` (float32)."""
-        return "bfloat16" if model_device(model) == "cpu" and precision.native_bfloat16() else None
+    auto_precision = staticmethod(bfloat16_where_native)
 
     @staticmethod
     def describe(model: Model) -> str:
@@ -75,23 +72,17 @@ class TaggingHead:
         offsets = training_offsets(len(data), k, rng)
         batch = TagBatch(tiles(data, offsets, k, PAD), tiles(tags, offsets, k, IGNORE_TAG))
         if len(unannotated):
-            mask = sum(1 << int(label) for label in set(unannotated))
-            batch.open_labels = numpy.where(batch.targets == 0, mask, 0).astype(numpy.int64)
+            batch.open_labels = open_label_masks(batch.targets, unannotated)
         return batch
 
     def concat(self, batches: Sequence[TagBatch]) -> TagBatch:
         if not batches:
             empty = numpy.zeros((0, self.k), dtype=numpy.int64)
             return TagBatch(empty, empty.copy())
-        open_labels = None
-        if any(b.open_labels is not None for b in batches):
-            open_labels = numpy.concatenate(
-                [numpy.zeros_like(b.targets) if b.open_labels is None else b.open_labels for b in batches]
-            )
         return TagBatch(
             numpy.concatenate([b.inputs for b in batches]),
             numpy.concatenate([b.targets for b in batches]),
-            open_labels,
+            stack_open_labels([b.open_labels for b in batches], [b.targets for b in batches]),
         )
 
     def predict(self, model: Model, arrays: List[numpy.ndarray], docs=None) -> List[ByteSpans]:

@@ -20,7 +20,7 @@ from thinc.util import xp2torch
 from ...spans import ByteSpans
 from ..registry import span_heads
 from ..wiring import check_rates, int_tensor, loss_output
-from .biluo import IGNORE_TAG, n_tags, spans_to_tags, tags_to_spans, viterbi
+from .biluo import IGNORE_TAG, n_tags, open_label_masks, spans_to_tags, tags_to_spans, viterbi
 from .module import ByteTagLayer
 
 
@@ -145,8 +145,7 @@ class SharedTaggingHead:
             tags[~known] = IGNORE_TAG  # missing annotation: no target
         batch = DocTagBatch([doc], [tags])
         if len(unannotated):
-            mask = sum(1 << int(label) for label in set(unannotated))
-            batch.open_labels = [numpy.where(tags == 0, mask, 0).astype(numpy.int64)]
+            batch.open_labels = [open_label_masks(tags, unannotated)]
         return batch
 
     def concat(self, batches: Sequence[DocTagBatch]) -> DocTagBatch:
