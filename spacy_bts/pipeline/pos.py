@@ -117,20 +117,20 @@ def _tag_tokens(doc: Doc, starts, ends, labels, probs) -> None:
     labels = [labels[i] for i in order.tolist()]
     bounds = doc.to_array([IDX, LENGTH, IS_SPACE, POS]).astype(numpy.int64)
     t_starts, t_ends = bounds[:, 0], bounds[:, 0] + bounds[:, 1]
-    # Words are sorted by start; while they do not overlap, by end as well, so the
-    # words overlapping a token are the run [first ending after it starts, first
-    # starting at or after its end).
-    flat = bool((starts[1:] >= ends[:-1]).all())
-    lo = numpy.searchsorted(ends, t_starts, side="right") if flat else numpy.zeros(len(doc), dtype=numpy.int64)
-    hi = numpy.searchsorted(starts, t_ends, side="left")
-    n_found = (hi - lo) if flat else numpy.full(len(doc), 2)
-    open_tokens = bounds[:, 2] == 0
     tag_ids = numpy.asarray([POS_IDS[label] for label in labels], dtype=numpy.uint64)
     pos = bounds[:, 3].astype(numpy.uint64)
-    one = open_tokens & (n_found == 1)
-    pos[one] = tag_ids[lo[one]]
+    several = bounds[:, 2] == 0  # not whitespace: tokens left to the rule one by one
+    if (starts[1:] >= ends[:-1]).all():
+        # Words sorted by start that do not overlap are sorted by end as well, so the
+        # words overlapping a token are the run [first ending after it starts, first
+        # starting at or after its end).
+        lo = numpy.searchsorted(ends, t_starts, side="right")
+        n_found = numpy.searchsorted(starts, t_ends, side="left") - lo
+        one = several & (n_found == 1)
+        pos[one] = tag_ids[lo[one]]
+        several &= n_found > 1
     longest = int((ends - starts).max())
-    for i in numpy.flatnonzero(open_tokens & (n_found > 1)).tolist():
+    for i in numpy.flatnonzero(several).tolist():
         best = _best_word(int(t_starts[i]), int(t_ends[i]), starts, ends, probs, longest)
         if best is not None:
             pos[i] = tag_ids[best]
