@@ -16,7 +16,7 @@ from ..heads.wiring import is_built, non_finite_parameters
 from ..shared_encoder import forget_precision_copy
 
 # Model attrs that the config given at load time sets, whatever the saved model says.
-RUNTIME_ATTRS = ("inference_segment_length",)
+RUNTIME_ATTRS = ("inference_segment_length", "window_overlap")
 
 
 class LoadsSavedSettings:

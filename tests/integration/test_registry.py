@@ -24,6 +24,7 @@ def test_entry_points_work_in_a_fresh_interpreter():
         registry.scorers.get("spacy-bts.ner_scorer.v1")
         registry.scorers.get("spacy-bts.pos_scorer.v1")
         registry.misc.get("spacy-bts.random_windows.v1")
+        registry.misc.get("spacy-bts.random_windows.v2")
         print(nlp.pipe_names)
         """
     )

@@ -5,7 +5,7 @@ that reads a segment's bytes (``head.py``) or by a pointer over a byte encoder's
 from .architectures import build_byte_to_span, build_encoder_byte_to_span, build_positional_byte_to_span
 from .head import Seq2SeqHead
 from .pointer import SpanPointerHead, build_encoder_span_pointer
-from .windows import random_windows, sliding_windows
+from .windows import random_windows, random_windows_v2, sliding_windows
 
 __all__ = [
     "Seq2SeqHead",
@@ -15,5 +15,6 @@ __all__ = [
     "build_encoder_byte_to_span",
     "build_positional_byte_to_span",
     "random_windows",
+    "random_windows_v2",
     "sliding_windows",
 ]

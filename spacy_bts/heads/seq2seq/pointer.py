@@ -7,7 +7,7 @@ component's ``training_windows``; a window's targets are the spans wholly
 inside it (``windows.window_targets``). Prediction encodes overlapping segments,
 keeps each byte's state from the segment in which it is most central, decodes
 windows that overlap by ``window_overlap`` bytes and keeps each span from the
-window owning its last byte (``stitching.py``).
+window owning its middle byte by the central rule (``stitching.py``).
 """
 
 from dataclasses import dataclass
@@ -262,7 +262,7 @@ class SpanPointerHead:
             if not states:  # one row past each text's end stays zero: windows' padding
                 states = [numpy.zeros((n + 1, encoded.shape[-1]), dtype=numpy.float32) for n in lengths]
             scatter_owned(plan, part, encoded, states)
-        windows = plan_segments(lengths, self.window, self.model.attrs["window_overlap"], central=False)
+        windows = plan_segments(lengths, self.window, self.model.attrs["window_overlap"], central=True)
         parsed = []
         positions, text_bytes = numpy.arange(self.window), numpy.asarray(lengths)
         for part in split_batch(len(windows), DECODE_ROWS):
@@ -276,7 +276,7 @@ class SpanPointerHead:
             spans.segment += part.start
             parsed.append(spans)
         merged = SegmentSpans.concat(parsed)
-        return stitch(merged, windows.doc, windows.offset, windows.own_lo, windows.own_hi, len(arrays))
+        return stitch(merged, windows.doc, windows.offset, windows.own_lo, windows.own_hi, len(arrays), anchor="middle")
 
 
 @registry.architectures("spacy-bts.EncoderSpanPointer.v1")

@@ -5,11 +5,13 @@ STOP), so a segment's outputs before its first STOP are whole triples; a triple
 cut off by the step limit is dropped. A span's probability is the product of
 the probabilities of its three outputs.
 
-Stitching: each byte is owned by one inference segment by the last-byte rule
-(``segmenting.py``), and a predicted span is kept only from the segment owning
-its last byte. So a span that straddles the boundary between two segments is
-kept from the later segment, which sees it whole whenever it is at most
-``overlap + 1`` bytes long (31 for ``k = 60``). A segment emitting the same span
+Stitching: each byte is owned by one inference segment (``segmenting.py``), and
+a predicted span is kept only from the segment owning its anchor byte: its last
+byte (with the last-byte rule of ownership: the paper's head) or its middle
+byte (with the central rule: the span pointer). Either way every span of at
+most ``overlap + 1`` bytes is seen whole by the segment that keeps it (31 for
+``k = 60``); the middle byte keeps spans away from the segment's edges, where
+the span pointer decodes worst (BENCHMARKS.md). A segment emitting the same span
 twice keeps one copy with the higher probability; spans that overlap with
 different offsets or labels are all kept (``doc.ents`` resolves such conflicts
 by probability).
@@ -22,6 +24,8 @@ import numpy
 
 from ...spans import ByteSpans
 from .vocab import SpanVocab
+
+ANCHORS = ("last", "middle")
 
 
 @dataclass
@@ -70,12 +74,16 @@ def stitch(
     seg_own_lo: numpy.ndarray,
     seg_own_hi: numpy.ndarray,
     n_docs: int,
+    anchor: str = "last",
 ) -> List[ByteSpans]:
-    """Document-level spans from segment-level ones, by the ownership rule."""
+    """Document-level spans from segment-level ones, by the ownership of their
+    ``anchor`` byte: "last" or "middle" (``start + (length - 1) // 2``)."""
+    if anchor not in ANCHORS:
+        raise ValueError(f"anchor must be one of {ANCHORS}, not {anchor!r}")
     starts = seg_offset[spans.segment] + spans.starts
     ends = starts + spans.lengths
-    last = ends - 1
-    keep = (last >= seg_own_lo[spans.segment]) & (last < seg_own_hi[spans.segment])
+    owner = ends - 1 if anchor == "last" else starts + (spans.lengths - 1) // 2
+    keep = (owner >= seg_own_lo[spans.segment]) & (owner < seg_own_hi[spans.segment])
     doc = seg_doc[spans.segment][keep]
     starts, ends = starts[keep], ends[keep]
     labels, probs = spans.labels[keep], spans.probs[keep]

@@ -157,16 +157,23 @@ class SlidingWindows:
 
 @dataclass(frozen=True)
 class RandomWindows:
-    """Windows at uniformly random offsets, ``rate`` windows per possible offset."""
+    """Windows at uniformly random offsets, ``rate`` windows per possible offset;
+    each one, with probability ``past_end``, starts instead in the text's last
+    ``k - 1`` bytes, so that it runs past the end (as a text shorter than a window does)."""
 
     rate: float = 1.0
+    past_end: float = 0.0
 
     def __call__(self, n_bytes: int, k: int, rng: numpy.random.Generator) -> numpy.ndarray:
         n_positions = max(n_bytes - k, 0) + 1
         expected = self.rate * n_positions
         count = int(expected) + int(rng.random() < expected - int(expected))
         count = max(count, 1)
-        return numpy.sort(rng.integers(0, n_positions, size=count)).astype(numpy.int64)
+        offsets = rng.integers(0, n_positions, size=count)
+        if self.past_end > 0 and n_bytes >= k:
+            tail = rng.random(count) < self.past_end
+            offsets[tail] = rng.integers(n_bytes - k + 1, n_bytes, size=int(tail.sum()))
+        return numpy.sort(offsets).astype(numpy.int64)
 
 
 @registry.misc("spacy-bts.sliding_windows.v1")
@@ -186,3 +193,14 @@ def random_windows(rate: float = 1.0) -> WindowSampler:
     if rate <= 0:
         raise ValueError(f"random_windows: rate must be > 0, got {rate}")
     return RandomWindows(rate)
+
+
+@registry.misc("spacy-bts.random_windows.v2")
+def random_windows_v2(rate: float = 1.0, past_end: float = 0.0) -> WindowSampler:
+    """As v1, and with probability ``past_end`` a window starts in the text's last
+    window-length bytes and runs past its end: practice for texts shorter than a
+    window (single sentences), which windows inside a long text never give.
+    """
+    if rate <= 0 or not 0 <= past_end <= 1:
+        raise ValueError(f"random_windows: need rate > 0 and 0 <= past_end <= 1, got {rate}, {past_end}")
+    return RandomWindows(rate, past_end)

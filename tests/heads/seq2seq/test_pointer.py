@@ -71,6 +71,18 @@ def test_pointer_learns_the_sentences_and_predicts_them_in_any_batch():
     assert [[(e.start_char, e.end_char, e.label_) for e in nlp(t).ents] for t in texts] == found
 
 
+def test_window_overlap_given_at_load_wins_over_the_saved_one(tmp_path):
+    fix_random_seed(0)
+    nlp, pipe = _pipe()
+    train(nlp, ner_examples(nlp), max_steps=20)
+    nlp.to_disk(tmp_path)
+    for overlap in (12, 36):  # saved: 24
+        override = {"components": {"bts_ner": {"model": {"window_overlap": overlap}}}}
+        loaded = spacy.load(tmp_path, config=override)
+        assert loaded.get_pipe("bts_ner").model.attrs["window_overlap"] == overlap
+        assert loaded.config["components"]["bts_ner"]["model"]["window_overlap"] == overlap
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

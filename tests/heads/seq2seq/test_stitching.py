@@ -1,22 +1,23 @@
 import numpy
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spacy_bts.heads.seq2seq.stitching import SegmentSpans, parse_outputs, stitch
 from spacy_bts.heads.seq2seq.vocab import IGNORE, SpanVocab
 from spacy_bts.heads.seq2seq.windows import window_targets
-from spacy_bts.segmenting import inference_offsets, ownership
+from spacy_bts.segmenting import central_ownership, inference_offsets, ownership
 
 
-def _oracle_stitch(n, starts, ends, labels, k, overlap, vocab):
+def _oracle_stitch(n, starts, ends, labels, k, overlap, vocab, anchor="last"):
     """Stitch the outputs a perfect model would emit for each inference segment."""
     offsets = inference_offsets(n, k, overlap)
     targets = window_targets(offsets, starts, ends, labels, vocab)
     outputs = numpy.where(targets == IGNORE, vocab.stop, targets)
     spans = parse_outputs(outputs, numpy.ones(outputs.shape, dtype=numpy.float32), vocab)
-    lo, hi = ownership(offsets, k)
+    lo, hi = ownership(offsets, k) if anchor == "last" else central_ownership(offsets, k, n)
     seg_doc = numpy.zeros(len(offsets), dtype=int)
-    return stitch(spans, seg_doc, offsets, lo, hi, 1)[0]
+    return stitch(spans, seg_doc, offsets, lo, hi, 1, anchor=anchor)[0]
 
 
 @st.composite
@@ -28,27 +29,27 @@ def gold_spans(draw, max_len):
 
 
 @settings(max_examples=300)
-@given(gold_spans(max_len=31))
-def test_stitching_recovers_every_span_up_to_overlap_plus_one(case):
+@given(gold_spans(max_len=31), st.sampled_from(["last", "middle"]))
+def test_stitching_recovers_every_span_up_to_overlap_plus_one(case, anchor):
     n, spans = case
     k, overlap = 60, 30
     vocab = SpanVocab(k, 4)
     starts, ends, labels = (
         (numpy.array(x, dtype=int).reshape(-1) for x in zip(*spans)) if spans else [numpy.zeros(0, int)] * 3
     )
-    got = _oracle_stitch(n, starts, ends, labels, k, overlap, vocab)
+    got = _oracle_stitch(n, starts, ends, labels, k, overlap, vocab, anchor)
     assert sorted(zip(got.starts.tolist(), got.ends.tolist(), got.labels.tolist())) == spans
 
 
 @settings(max_examples=200)
-@given(gold_spans(max_len=60))
-def test_stitching_never_duplicates_or_invents_spans(case):
+@given(gold_spans(max_len=60), st.sampled_from(["last", "middle"]))
+def test_stitching_never_duplicates_or_invents_spans(case, anchor):
     n, spans = case
     vocab = SpanVocab(60, 4)
     starts, ends, labels = (
         (numpy.array(x, dtype=int).reshape(-1) for x in zip(*spans)) if spans else [numpy.zeros(0, int)] * 3
     )
-    got = _oracle_stitch(n, starts, ends, labels, 60, 30, vocab)
+    got = _oracle_stitch(n, starts, ends, labels, 60, 30, vocab, anchor)
     triples = list(zip(got.starts.tolist(), got.ends.tolist(), got.labels.tolist()))
     assert len(triples) == len(set(triples))
     assert set(triples) <= set(spans)
@@ -102,3 +103,18 @@ def test_spans_go_to_their_documents():
     # The span from doc 2's first segment; doc 2's second segment's span ends
     # at byte 8, which the first segment owns, so it is dropped.
     assert got[2].starts.tolist() == [1]
+
+
+def test_middle_anchor_keeps_a_span_from_the_window_where_it_is_central():
+    # Windows of 10 bytes every 5: [0,10) [5,15) [10,20), owning [0,7) [7,12) [12,20)
+    # by the central rule. Both of the first two windows see [6, 10) whole and label it
+    # differently; its middle byte 7 is the second window's, though its last byte 9 is
+    # still inside the first window (which the last-byte rule would keep).
+    offsets = numpy.array([0, 5, 10])
+    lo, hi = central_ownership(offsets, 10, 20)
+    assert lo.tolist() == [0, 7, 12] and hi.tolist() == [7, 12, 20]
+    spans = segment_spans([0, 0, 1], [3, 6, 1], [4, 4, 4], [0, 1, 2], [1.0, 1.0, 0.5])
+    got = stitch(spans, numpy.zeros(3, dtype=int), offsets, lo, hi, 1, anchor="middle")[0]
+    assert list(zip(got.starts.tolist(), got.ends.tolist(), got.labels.tolist())) == [(3, 7, 0), (6, 10, 2)]
+    with pytest.raises(ValueError, match="anchor must be one of"):
+        stitch(spans, numpy.zeros(3, dtype=int), offsets, lo, hi, 1, anchor="first")

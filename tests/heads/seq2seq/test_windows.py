@@ -8,6 +8,7 @@ from spacy_bts.heads.seq2seq.vocab import IGNORE, SpanVocab
 from spacy_bts.heads.seq2seq.windows import (
     SegmentBatch,
     random_windows,
+    random_windows_v2,
     sliding_windows,
     training_segments,
     window_targets,
@@ -114,3 +115,25 @@ def test_sampler_arguments_are_checked():
         sliding_windows(0)
     with pytest.raises(ValueError, match="rate"):
         random_windows(0)
+    with pytest.raises(ValueError, match="past_end"):
+        random_windows_v2(0.1, past_end=1.5)
+
+
+def test_windows_past_the_end_have_the_partial_targets_of_a_short_text():
+    n, k = 200, 16
+    rng = numpy.random.default_rng(0)
+    offsets = numpy.concatenate([random_windows_v2(0.5, past_end=0.3)(n, k, rng) for _ in range(50)])
+    past = offsets > n - k
+    assert 0.2 < past.mean() < 0.4 and offsets.max() < n and offsets.min() >= 0
+    # v2 with past_end=0 draws exactly v1's windows.
+    assert random_windows_v2(0.5)(n, k, numpy.random.default_rng(3)).tolist() == (
+        random_windows(0.5)(n, k, numpy.random.default_rng(3)).tolist()
+    )
+    # A window from byte 195 holds 5 bytes; its targets are the spans wholly inside.
+    vocab = SpanVocab(k, 1)
+    batch = training_segments(
+        numpy.arange(n) % 250, numpy.array([190, 196]), numpy.array([197, 199]), numpy.array([0, 0]),
+        numpy.array([195]), vocab,
+    )  # fmt: skip
+    assert batch.n_valid.tolist() == [5] and (batch.inputs[0, 5:] == PAD).all()
+    assert _decode(batch.targets[0], vocab) == [(1, 3, 0)]
