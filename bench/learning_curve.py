@@ -10,6 +10,7 @@ counted). Runs go one after another, so they get the same machine.
         --train corpus/ner/en-train.spacy --dev corpus/ner/en-dev.spacy \
         --minutes 20 --eval-every 2 --out bench/results/curves_ner.json --png bench/results/curves_ner.png
 
+``--save DIR`` keeps each run's last model (``DIR/NAME``) for a per-corpus evaluation.
 ``--keep`` adds the runs of an earlier output (run on the same machine) to the
 table and plot, so a run can join a comparison later.
 """
@@ -56,11 +57,17 @@ def curve(name, config_path, args, overrides):
         points.append({"minutes": round(trained / 60, 3), "steps": steps, "words": words, key: value})
         print(f"[{name}] {trained / 60:6.2f} min {steps:6d} steps {words:9d} words  {key} {value:.4f}", flush=True)
 
-    examples = list(train_corpus(nlp))
+    # As spacy train does: with max_epochs -1 the corpus is read anew every epoch
+    # (a sampling reader draws a new mix), otherwise read once and reshuffled.
+    stream = T["max_epochs"] == -1
+    examples = None if stream else list(train_corpus(nlp))
     while trained < budget:
-        # As spacy train does: a new shuffle of the training examples every epoch.
-        random.shuffle(examples)
-        for batch in batcher(examples):
+        if stream:
+            epoch = train_corpus(nlp)
+        else:
+            random.shuffle(examples)
+            epoch = examples
+        for batch in batcher(epoch):
             start = time.perf_counter()
             nlp.update(batch, drop=T["dropout"], sgd=optimizer, losses={})
             # As spacy train does: learning-rate schedules advance once per update.
@@ -73,6 +80,8 @@ def curve(name, config_path, args, overrides):
                 next_eval += args.eval_every * 60
             if trained >= budget:
                 break
+    if args.save:
+        nlp.to_disk(Path(args.save) / name)
     return {"name": name, "config": str(config_path), "score": key, "points": points}
 
 
@@ -105,6 +114,7 @@ def main():
     parser.add_argument("--dev-limit", type=int, default=0, help="dev documents scored (0: all)")
     parser.add_argument("--set", action="append", default=[], help="NAME:dot.path=JSON value for one run")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--save", help="directory: each run's last model is saved under it, by run name")
     parser.add_argument("--png")
     parser.add_argument(
         "--keep", help="an earlier output of this script (same machine): its runs are kept in --out and the plot"

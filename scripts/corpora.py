@@ -43,6 +43,7 @@ within and between sentences.
 import argparse
 import random
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Iterator, List, Sequence, Tuple
@@ -253,6 +254,10 @@ def main(argv=None) -> None:
     p.add_argument("dest", type=Path)
     p.add_argument("srcs", type=Path, nargs="+")
     p.add_argument("--skip-missing", action="store_true", help="skip missing SRCs")
+    p.add_argument(
+        "--parts", type=Path, help="also copy each SRC into this directory, one corpus a file, named by its folder "
+        "and stem (for spacy-bts.SampledCorpora.v1)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if getattr(args, "optional", False) and not args.src.exists():
         print(f"{args.src}: not present, skipped (optional)")
@@ -264,6 +269,9 @@ def main(argv=None) -> None:
                 print(f"{src}: not present, skipped")
                 continue
             merged.merge(DocBin().from_disk(src))
+            if args.parts:
+                args.parts.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, args.parts / f"{src.parent.name}-{src.name}")
         docs = len(merged)
     else:
         text = read_text(args.src)

@@ -112,9 +112,13 @@ def test_cli_optional_and_merge(tmp_path, capsys):
     corpora_main(["ner", str(tmp_path / "deu.train"), str(tmp_path / "de.spacy"), "--optional"])
     assert not (tmp_path / "de.spacy").exists()
     corpora_main(
-        ["merge", str(tmp_path / "xx.spacy"), str(tmp_path / "nl.spacy"), str(tmp_path / "de.spacy"), "--skip-missing"]
-    )
+        ["merge", str(tmp_path / "xx.spacy"), str(tmp_path / "nl.spacy"), str(tmp_path / "de.spacy"), "--skip-missing",
+         "--parts", str(tmp_path / "parts")]
+    )  # fmt: skip
     assert "xx.spacy: 2 documents" in capsys.readouterr().out
+    # Each present SRC is copied as one corpus of the parts directory.
+    assert [p.name for p in (tmp_path / "parts").iterdir()] == [f"{tmp_path.name}-nl.spacy"]
+    assert (tmp_path / "parts" / f"{tmp_path.name}-nl.spacy").read_bytes() == (tmp_path / "nl.spacy").read_bytes()
     with pytest.raises(FileNotFoundError):
         corpora_main(["merge", str(tmp_path / "yy.spacy"), str(tmp_path / "de.spacy")])
 
