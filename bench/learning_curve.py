@@ -81,6 +81,7 @@ def curve(name, config_path, args, overrides):
             if trained >= budget:
                 break
     if args.save:
+        Path(args.save).mkdir(parents=True, exist_ok=True)
         nlp.to_disk(Path(args.save) / name)
     return {"name": name, "config": str(config_path), "score": key, "points": points}
 
