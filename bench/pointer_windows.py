@@ -107,27 +107,17 @@ def lengths(args) -> None:
 
 
 def taglayer(args) -> None:
-    import numpy
     import torch
 
     from spacy_bts.heads.tagging.biluo import tags_to_spans, viterbi
     from spacy_bts.heads.wiring import torch_module
-    from spacy_bts.segmenting import plan_segments, scatter_owned, segment_inputs, split_batch
 
     def predict_group(head, model, arrays):
-        lengths = [len(data) for data in arrays]
-        plan = plan_segments(lengths, head.k_predict, head.cfg["overlap"], central=True)
-        states = None
-        for part in split_batch(len(plan), head.cfg["max_batch_segments"]):
-            inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], head.k_predict).inputs
-            encoded = model.predict(pointer.EncodeBatch(inputs))
-            if states is None:
-                states = [numpy.zeros((n, encoded.shape[-1]), dtype=numpy.float32) for n in lengths]
-            scatter_owned(plan, part, encoded, states)
         layer = torch_module(model).tagger
         with torch.inference_mode():
             emissions = [
-                torch.log_softmax(layer(torch.from_numpy(s).to(layer.weight.dtype)).float(), -1).numpy() for s in states
+                torch.log_softmax(layer(torch.from_numpy(s[:-1]).to(layer.weight.dtype)).float(), -1).numpy()
+                for s in head.byte_states(model, arrays)
             ]
         paths = viterbi(emissions, head.n_labels)
         return [tags_to_spans(path, lp, head.n_labels) for path, lp in zip(paths, emissions)]

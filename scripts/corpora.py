@@ -264,13 +264,14 @@ def main(argv=None) -> None:
         return
     if args.command == "merge":
         merged = DocBin()
+        if args.parts:
+            args.parts.mkdir(parents=True, exist_ok=True)
         for src in args.srcs:
             if args.skip_missing and not src.exists():
                 print(f"{src}: not present, skipped")
                 continue
             merged.merge(DocBin().from_disk(src))
             if args.parts:
-                args.parts.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, args.parts / f"{src.parent.name}-{src.name}")
         docs = len(merged)
     else:

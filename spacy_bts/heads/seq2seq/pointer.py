@@ -252,16 +252,23 @@ class SpanPointerHead:
             results += self._predict_group(model, group)
         return results
 
-    def _predict_group(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
+    def byte_states(self, model: Model, arrays: List[numpy.ndarray]) -> List[numpy.ndarray]:
+        """Each text's encoder state per byte, from the segment in which the byte is most
+        central, plus one zero row past its end (the windows' padding)."""
         lengths = [len(data) for data in arrays]
         plan = plan_segments(lengths, self.k_predict, self.cfg["overlap"], central=True)
         states: List[numpy.ndarray] = []
         for part in split_batch(len(plan), self.cfg["max_batch_segments"]):
             inputs = segment_inputs(arrays, plan.doc[part], plan.offset[part], self.k_predict).inputs
             encoded = model.predict(EncodeBatch(inputs))
-            if not states:  # one row past each text's end stays zero: windows' padding
+            if not states:
                 states = [numpy.zeros((n + 1, encoded.shape[-1]), dtype=numpy.float32) for n in lengths]
             scatter_owned(plan, part, encoded, states)
+        return states
+
+    def _predict_group(self, model: Model, arrays: List[numpy.ndarray]) -> List[ByteSpans]:
+        lengths = [len(data) for data in arrays]
+        states = self.byte_states(model, arrays)
         windows = plan_segments(lengths, self.window, self.model.attrs["window_overlap"], central=True)
         parsed = []
         positions, text_bytes = numpy.arange(self.window), numpy.asarray(lengths)
